@@ -1,0 +1,90 @@
+//! Building and running the server: open the store, load the demo if asked, bind, serve until
+//! SIGINT or SIGTERM, then finish in-flight requests and close the database cleanly.
+
+use crate::cli::{ServeArgs, open_store};
+use crate::demo::{self, DemoOutcome};
+use crate::state::{AppState, Settings};
+use crate::{telemetry, web};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+pub async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
+    telemetry::init(args.log_json);
+    let store = Arc::new(open_store(data_dir).await?);
+    if args.demo {
+        match demo::load(store.as_ref()).await? {
+            DemoOutcome::Loaded {
+                films,
+                admin_password,
+            } => {
+                println!("Loaded the demo catalog: {films} films with reviews.");
+                println!(
+                    "  Demo admin:     username 'admin', password '{admin_password}' (shown once)"
+                );
+                println!(
+                    "  Demo reviewers: e.g. username 'ada', password '{}'",
+                    demo::DEMO_PASSWORD
+                );
+            }
+            DemoOutcome::AlreadyHasFilms => {
+                println!("The database already has films; the demo catalog was not loaded.")
+            }
+        }
+    }
+    let public_url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.listen));
+    let settings = Settings {
+        public_url: public_url.trim_end_matches('/').to_owned(),
+        data_dir: data_dir.to_path_buf(),
+        signin_failures_allowed: 5,
+        signin_window_ms: 15 * 60 * 1000,
+    };
+    let state = AppState::new(store.clone(), settings).await?;
+    if store_is_new(&state).await? {
+        println!(
+            "No accounts yet: open {public_url}/signup — the first account created becomes the administrator."
+        );
+    }
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "listening");
+    println!("Marquee is ready at http://{addr}/");
+    let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    println!("Marquee stopped.");
+    Ok(())
+}
+
+async fn store_is_new(state: &AppState) -> anyhow::Result<bool> {
+    Ok(state.store.count_users().await? == 0)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,267 @@
+//! The command line: `marquee serve` and `marquee movie add|edit|list|remove`.
+
+use crate::catalog::{draft_from_fields, fields_from_movie};
+use crate::render::MovieFormFields;
+use crate::{app, posters};
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use marquee_domain::MovieId;
+use marquee_store::{Movie, MovieStore, Store};
+use marquee_store_sqlite::SqliteStore;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "marquee",
+    version,
+    about = "Run your own film service: catalog, title pages, ratings and reviews."
+)]
+pub struct Cli {
+    /// Where the database and uploaded files live.
+    #[arg(
+        long,
+        global = true,
+        env = "MARQUEE_DATA_DIR",
+        default_value = "./marquee-data"
+    )]
+    pub data_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Start the web server.
+    Serve(ServeArgs),
+    /// Manage the catalog.
+    #[command(subcommand)]
+    Movie(MovieCommand),
+}
+
+#[derive(Args, Clone)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "MARQUEE_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The address people reach the service at; `https://…` makes cookies Secure.
+    #[arg(long, env = "MARQUEE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Fill an empty database with the demo catalog.
+    #[arg(long)]
+    pub demo: bool,
+    /// Log JSON lines instead of text.
+    #[arg(long, env = "MARQUEE_LOG_JSON")]
+    pub log_json: bool,
+}
+
+#[derive(Subcommand)]
+pub enum MovieCommand {
+    /// Add a film.
+    Add(MovieFields),
+    /// Change a film (by id or address); only the options given change.
+    Edit {
+        /// The film's id or address (slug).
+        film: String,
+        #[command(flatten)]
+        fields: MovieFields,
+    },
+    /// List the catalog.
+    List,
+    /// Remove a film with its ratings and reviews.
+    Remove {
+        /// The film's id or address (slug).
+        film: String,
+    },
+}
+
+#[derive(Args, Default)]
+pub struct MovieFields {
+    #[arg(long)]
+    pub title: Option<String>,
+    #[arg(long)]
+    pub original_title: Option<String>,
+    /// The address, /movies/<slug>; made from title and year when left out.
+    #[arg(long)]
+    pub slug: Option<String>,
+    #[arg(long)]
+    pub year: Option<String>,
+    /// Runtime in minutes.
+    #[arg(long)]
+    pub runtime: Option<String>,
+    #[arg(long)]
+    pub synopsis: Option<String>,
+    /// Read the synopsis from a file.
+    #[arg(long, conflicts_with = "synopsis")]
+    pub synopsis_file: Option<PathBuf>,
+    /// A genre (repeat for several; replaces all genres on edit).
+    #[arg(long = "genre")]
+    pub genres: Vec<String>,
+    /// A director (repeat for several).
+    #[arg(long = "director")]
+    pub directors: Vec<String>,
+    /// A cast member as "Name" or "Name as Character", in billing order (repeat).
+    #[arg(long = "cast")]
+    pub cast: Vec<String>,
+    /// G, PG, PG-13, R, NC-17 or NR.
+    #[arg(long)]
+    pub content_rating: Option<String>,
+    #[arg(long)]
+    pub language: Option<String>,
+    /// A JPEG, PNG or WebP poster.
+    #[arg(long)]
+    pub poster: Option<PathBuf>,
+}
+
+impl MovieFields {
+    fn apply(&self, f: &mut MovieFormFields) -> anyhow::Result<()> {
+        let set = |target: &mut String, v: &Option<String>| {
+            if let Some(v) = v {
+                target.clone_from(v);
+            }
+        };
+        set(&mut f.title, &self.title);
+        set(&mut f.original_title, &self.original_title);
+        set(&mut f.slug, &self.slug);
+        set(&mut f.year, &self.year);
+        set(&mut f.runtime_minutes, &self.runtime);
+        set(&mut f.synopsis, &self.synopsis);
+        set(&mut f.content_rating, &self.content_rating);
+        set(&mut f.language, &self.language);
+        if let Some(path) = &self.synopsis_file {
+            f.synopsis = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+        }
+        if !self.genres.is_empty() {
+            f.genres = self.genres.join(",");
+        }
+        if !self.directors.is_empty() {
+            f.directors = self.directors.join("\n");
+        }
+        if !self.cast.is_empty() {
+            f.cast = self.cast.join("\n");
+        }
+        Ok(())
+    }
+}
+
+pub async fn open_store(data_dir: &std::path::Path) -> anyhow::Result<SqliteStore> {
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
+    Ok(SqliteStore::open(&data_dir.join("marquee.db")).await?)
+}
+
+async fn find(store: &dyn Store, film: &str) -> anyhow::Result<Movie> {
+    let found = match film.parse::<i64>() {
+        Ok(id) => store.movie_by_id(MovieId(id)).await?,
+        Err(_) => store.movie_by_slug(film).await?,
+    };
+    found.with_context(|| format!("no film has the id or address '{film}'"))
+}
+
+async fn attach_poster(
+    store: &dyn Store,
+    data_dir: &std::path::Path,
+    movie: &Movie,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    let bytes = tokio::fs::read(file)
+        .await
+        .with_context(|| format!("reading {}", file.display()))?;
+    let dir = data_dir.join("posters");
+    let name = posters::save(&dir, movie.id.0, &bytes).await?;
+    store.set_poster(movie.id, Some(&name)).await?;
+    if let Some(old) = &movie.poster {
+        posters::remove(&dir, old).await;
+    }
+    Ok(())
+}
+
+fn report_invalid(errors: Vec<marquee_domain::ValidationError>) -> anyhow::Error {
+    anyhow::anyhow!(
+        "the film was not saved:\n{}",
+        errors
+            .iter()
+            .map(|e| format!("  --{}: {}", e.field.replace('_', "-"), e.message))
+            .collect::<Vec<_>>()
+            .join("\n")
+    )
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve(args) => app::serve(&cli.data_dir, args).await,
+        Command::Movie(cmd) => {
+            let store = Arc::new(open_store(&cli.data_dir).await?);
+            let result = movie_command(store.as_ref(), &cli.data_dir, cmd).await;
+            store.close().await;
+            result
+        }
+    }
+}
+
+async fn movie_command(
+    store: &SqliteStore,
+    data_dir: &std::path::Path,
+    cmd: MovieCommand,
+) -> anyhow::Result<()> {
+    match cmd {
+        MovieCommand::Add(fields) => {
+            let mut f = MovieFormFields {
+                content_rating: "NR".into(),
+                ..Default::default()
+            };
+            fields.apply(&mut f)?;
+            if fields.title.is_none() {
+                bail!("--title is required");
+            }
+            let draft = draft_from_fields(&f).map_err(report_invalid)?;
+            let movie = store.create_movie(&draft).await?;
+            if let Some(p) = &fields.poster {
+                attach_poster(store, data_dir, &movie, p).await?;
+            }
+            println!("added film {} at /movies/{}", movie.id, movie.slug);
+        }
+        MovieCommand::Edit { film, fields } => {
+            let movie = find(store, &film).await?;
+            let mut f = fields_from_movie(&movie);
+            fields.apply(&mut f)?;
+            let draft = draft_from_fields(&f).map_err(report_invalid)?;
+            let updated = store.update_movie(movie.id, &draft).await?;
+            if let Some(p) = &fields.poster {
+                attach_poster(store, data_dir, &updated, p).await?;
+            }
+            println!("updated film {} at /movies/{}", updated.id, updated.slug);
+        }
+        MovieCommand::List => {
+            let mut after: Option<(String, MovieId)> = None;
+            println!("{:>6}  {:<40}  {:>4}  address", "id", "title", "year");
+            loop {
+                let page = store
+                    .list_movies(after.as_ref().map(|(t, i)| (t.as_str(), *i)), 500)
+                    .await?;
+                for m in &page {
+                    let year = m.year.map(|y| y.to_string()).unwrap_or_default();
+                    println!(
+                        "{:>6}  {:<40}  {:>4}  /movies/{}",
+                        m.id, m.title, year, m.slug
+                    );
+                }
+                match page.last() {
+                    Some(m) if page.len() == 500 => after = Some((m.title.clone(), m.id)),
+                    _ => break,
+                }
+            }
+        }
+        MovieCommand::Remove { film } => {
+            let movie = find(store, &film).await?;
+            store.delete_movie(movie.id).await?;
+            if let Some(p) = &movie.poster {
+                posters::remove(&data_dir.join("posters"), p).await;
+            }
+            println!("removed film {} ({})", movie.id, movie.title);
+        }
+    }
+    Ok(())
+}

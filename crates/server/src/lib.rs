@@ -1,0 +1,17 @@
+//! The Marquee server: HTTP pages and API over a [`marquee_store::Store`]. `main.rs` only parses
+//! the command line and calls [`cli::run`]; tests build the app with [`web::router`].
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod cache;
+pub mod catalog;
+pub mod cli;
+pub mod demo;
+pub mod error;
+pub mod posters;
+pub mod ratings;
+pub mod render;
+pub mod state;
+pub mod telemetry;
+pub mod web;

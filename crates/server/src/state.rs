@@ -1,0 +1,61 @@
+//! What every handler can reach: the store, the page cache, the keys and the settings. Cheap to
+//! clone; built once at start-up (or once per test, with any backend).
+
+use crate::auth::Keys;
+use crate::cache::PageCache;
+use marquee_store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub cache: Arc<PageCache>,
+    pub keys: Keys,
+    pub settings: Arc<Settings>,
+    /// A real argon2id hash of a random password, checked when a sign-in names an unknown user
+    /// so that the answer takes as long as for a known one.
+    pub dummy_hash: Arc<str>,
+}
+
+/// Settings that shape responses.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The address people use, e.g. `https://films.example.org`; decides the cookies' Secure flag.
+    pub public_url: String,
+    /// Where posters and other uploaded files live.
+    pub data_dir: PathBuf,
+    /// Failed sign-ins allowed per account (and ten times that per client address) per window.
+    pub signin_failures_allowed: u32,
+    pub signin_window_ms: i64,
+}
+
+impl Settings {
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+
+    pub fn poster_dir(&self) -> PathBuf {
+        self.data_dir.join("posters")
+    }
+}
+
+impl AppState {
+    /// Loads (or on first start creates) the shared keys and builds the state.
+    pub async fn new(store: Arc<dyn Store>, settings: Settings) -> anyhow::Result<Self> {
+        let csrf = store
+            .shared_secret("csrf-key", &Keys::generate_secret())
+            .await?;
+        let keys = Keys::new(&csrf)?;
+        let dummy = marquee_domain::Password::parse(&crate::auth::random_token())?;
+        let dummy_hash =
+            tokio::task::spawn_blocking(move || crate::auth::hash_password(&dummy)).await??;
+        Ok(Self {
+            store,
+            cache: Arc::new(PageCache::new(4096)),
+            keys,
+            settings: Arc::new(settings),
+            dummy_hash: dummy_hash.into(),
+        })
+    }
+}

@@ -1,0 +1,95 @@
+//! The versioned JSON API under `/api/v1`, and its OpenAPI 3.1 description generated from the
+//! handlers' annotations, so the document can not drift from the code.
+
+mod movies;
+mod ratings;
+mod sessions;
+pub mod types;
+
+use crate::error::{ApiError, AppError, FieldProblem, Problem};
+use crate::state::AppState;
+use axum::Json;
+use axum::Router;
+use axum::routing::{get, post, put};
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Marquee API", description = "Films, ratings, reviews and helpful votes. Errors are RFC 9457 problem documents. \
+        Authenticate with a personal access token (`Authorization: Bearer mq_…`), or with the session cookie from \
+        `POST /api/v1/sessions` plus its CSRF token in `X-CSRF-Token` on every write."),
+    paths(
+        movies::list_movies, movies::get_movie, movies::list_reviews,
+        ratings::get_rating, ratings::put_rating, ratings::delete_rating, ratings::put_review, ratings::delete_review,
+        ratings::put_vote, ratings::delete_vote,
+        sessions::create_session, sessions::delete_session, sessions::me,
+        sessions::list_tokens, sessions::create_token, sessions::delete_token,
+    ),
+    components(schemas(Problem, FieldProblem)),
+    modifiers(&SecurityAddon)
+)]
+pub struct ApiDoc;
+
+struct SecurityAddon;
+
+impl utoipa::Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}
+
+async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+async fn not_found() -> ApiError {
+    AppError::NotFound("API endpoint").into()
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi_json))
+        .route("/api/v1/movies", get(movies::list_movies))
+        .route("/api/v1/movies/{id}", get(movies::get_movie))
+        .route("/api/v1/movies/{id}/reviews", get(movies::list_reviews))
+        .route(
+            "/api/v1/movies/{id}/rating",
+            get(ratings::get_rating)
+                .put(ratings::put_rating)
+                .delete(ratings::delete_rating),
+        )
+        .route(
+            "/api/v1/reviews/{id}",
+            put(ratings::put_review).delete(ratings::delete_review),
+        )
+        .route(
+            "/api/v1/reviews/{id}/vote",
+            put(ratings::put_vote).delete(ratings::delete_vote),
+        )
+        .route("/api/v1/sessions", post(sessions::create_session))
+        .route(
+            "/api/v1/sessions/current",
+            axum::routing::delete(sessions::delete_session),
+        )
+        .route("/api/v1/me", get(sessions::me))
+        .route(
+            "/api/v1/tokens",
+            get(sessions::list_tokens).post(sessions::create_token),
+        )
+        .route(
+            "/api/v1/tokens/{id}",
+            axum::routing::delete(sessions::delete_token),
+        )
+        .route("/api/v1/{*rest}", axum::routing::any(not_found))
+}

@@ -1,0 +1,97 @@
+//! The HTTP surface: pages, the JSON API and assets merged into one router, with the layers
+//! every response goes through (security headers, body limits, CSRF on page forms, tracing).
+
+pub mod api;
+mod assets;
+pub mod extract;
+pub mod pages;
+
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post};
+use pages::{accounts, admin, movies};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+async fn not_found() -> AppError {
+    AppError::NotFound("page")
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/", get(movies::list_movies))
+        .route("/movies/{slug}", get(movies::show_movie))
+        .route("/movies/{slug}/reviews", get(movies::list_reviews))
+        .route("/movies/{slug}/rating", post(movies::save_rating))
+        .route("/movies/{slug}/rating/delete", post(movies::delete_rating))
+        .route("/reviews/{id}/vote", post(movies::vote))
+        .route(
+            "/signin",
+            get(accounts::show_sign_in).post(accounts::sign_in),
+        )
+        .route(
+            "/signup",
+            get(accounts::show_sign_up).post(accounts::sign_up),
+        )
+        .route("/signout", post(accounts::sign_out))
+        .route(
+            "/account/tokens",
+            get(accounts::show_tokens).post(accounts::create_token),
+        )
+        .route("/account/tokens/{id}/delete", post(accounts::delete_token))
+        .route("/admin/movies", get(admin::list_movies))
+        .route(
+            "/admin/movies/new",
+            get(admin::new_movie).post(admin::create_movie),
+        )
+        .route(
+            "/admin/movies/{id}/edit",
+            get(admin::edit_movie).post(admin::update_movie),
+        )
+        .route("/admin/movies/{id}/delete", post(admin::delete_movie))
+        .route(
+            "/admin/movies/{id}/poster",
+            post(admin::upload_poster)
+                .layer(DefaultBodyLimit::max(crate::posters::MAX_BYTES + 64 * 1024)),
+        )
+}
+
+/// The whole application, ready to serve or to drive with `oneshot` in tests.
+pub fn router(state: AppState) -> Router {
+    let csrf = axum::middleware::from_fn_with_state(state.clone(), extract::csrf_guard);
+    Router::new()
+        .merge(pages().route_layer(csrf))
+        .merge(api::router())
+        .route("/assets/app.css", get(assets::app_css))
+        .route("/assets/app.js", get(assets::app_js))
+        .route("/posters/{name}", get(assets::poster))
+        .route("/healthz", get(healthz))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(256 * 1024))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
+                 object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,6 @@
+//! Server-rendered pages. Every form posts and redirects, so the site works without
+//! JavaScript; `assets/app.js` only makes rating and voting update in place.
+
+pub mod accounts;
+pub mod admin;
+pub mod movies;

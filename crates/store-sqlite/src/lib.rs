@@ -1,0 +1,137 @@
+//! The SQLite backend: one database file in WAL mode, a pool of readers and a single writer.
+//!
+//! SQLite allows one writer at a time. Funnelling every write through one pooled connection, and
+//! starting each write transaction with `BEGIN IMMEDIATE`, means writers queue in the pool instead
+//! of failing with `SQLITE_BUSY`, and a read-then-write transaction can never lose its snapshot.
+//! Readers run in parallel on their own connections.
+
+mod movies;
+mod reviews;
+mod rows;
+mod users;
+
+use marquee_store::StoreError;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the SQLite database {path}: {source}")]
+    Open { path: String, source: sqlx::Error },
+    #[error(
+        "the database {path} was written by a newer Marquee (it has migration {version}, which this \
+         binary does not know); upgrade Marquee or restore a backup"
+    )]
+    SchemaTooNew { path: String, version: i64 },
+    #[error("cannot apply migrations to {path}: {source}")]
+    Migrate {
+        path: String,
+        source: sqlx::migrate::MigrateError,
+    },
+}
+
+/// The SQLite store. Cheap to clone: both pools are reference-counted.
+#[derive(Clone)]
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Self, OpenError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
+        Self::open_with(options, &path.display().to_string()).await
+    }
+
+    /// Opens a `sqlite://` URL (e.g. `sqlite://./marquee-data/marquee.db`).
+    pub async fn open_url(url: &str) -> Result<Self, OpenError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|source| OpenError::Open {
+                path: url.to_owned(),
+                source,
+            })?
+            .create_if_missing(true);
+        Self::open_with(options, url).await
+    }
+
+    async fn open_with(options: SqliteConnectOptions, label: &str) -> Result<Self, OpenError> {
+        let options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory");
+        let open_err = |source| OpenError::Open {
+            path: label.to_owned(),
+            source,
+        };
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await
+            .map_err(open_err)?;
+        match MIGRATOR.run(&write).await {
+            Ok(()) => {}
+            Err(sqlx::migrate::MigrateError::VersionMissing(version)) => {
+                return Err(OpenError::SchemaTooNew {
+                    path: label.to_owned(),
+                    version,
+                });
+            }
+            Err(source) => {
+                return Err(OpenError::Migrate {
+                    path: label.to_owned(),
+                    source,
+                });
+            }
+        }
+        let readers = std::thread::available_parallelism()
+            .map_or(4, |n| n.get() as u32 * 2)
+            .max(4);
+        let read = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .connect_with(options)
+            .await
+            .map_err(open_err)?;
+        Ok(Self { read, write })
+    }
+
+    /// Starts a write transaction holding SQLite's write lock from its first statement.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, StoreError> {
+        self.write
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_err)
+    }
+
+    /// The pool for raw SQL in benchmarks and tools that bypass the traits on purpose.
+    pub fn write_pool(&self) -> &SqlitePool {
+        &self.write
+    }
+
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+}
+
+/// Maps a database error to a store error; the cause stays attached for the log.
+pub(crate) fn db_err(e: sqlx::Error) -> StoreError {
+    StoreError::backend(e)
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}

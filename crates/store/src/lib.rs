@@ -1,0 +1,133 @@
+//! The storage contract: the traits every backend (SQLite now, PostgreSQL next) implements, the
+//! records they return, and the errors they can raise. Handlers only ever see these traits, so a
+//! backend can be swapped without touching a page or an API endpoint.
+
+mod error;
+mod records;
+
+pub use error::StoreError;
+pub use records::*;
+
+use async_trait::async_trait;
+use marquee_domain::{MovieDraft, MovieId, ReviewFilter, ReviewId, UserId};
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The catalog.
+#[async_trait]
+pub trait MovieStore: Send + Sync {
+    /// Adds a film; `Conflict` when its slug is taken.
+    async fn create_movie(&self, draft: &MovieDraft) -> StoreResult<Movie>;
+    /// Replaces a film's details (credits and genres included); ratings stay.
+    async fn update_movie(&self, id: MovieId, draft: &MovieDraft) -> StoreResult<Movie>;
+    /// Removes a film with its ratings, reviews and votes.
+    async fn delete_movie(&self, id: MovieId) -> StoreResult<()>;
+    /// Records the stored poster's file name (or clears it).
+    async fn set_poster(&self, id: MovieId, poster: Option<&str>) -> StoreResult<()>;
+    async fn movie_by_id(&self, id: MovieId) -> StoreResult<Option<Movie>>;
+    async fn movie_by_slug(&self, slug: &str) -> StoreResult<Option<Movie>>;
+    /// Films ordered by title then id, after the given `(title, id)` position.
+    async fn list_movies(
+        &self,
+        after: Option<(&str, MovieId)>,
+        limit: u32,
+    ) -> StoreResult<Vec<Movie>>;
+    async fn count_movies(&self) -> StoreResult<u64>;
+}
+
+/// Ratings, reviews and helpful votes, with the per-film aggregates kept in step.
+#[async_trait]
+pub trait ReviewStore: Send + Sync {
+    /// Creates or replaces the user's rating of a film and updates the film's aggregates in the
+    /// same transaction. Changing the text of a review removes the votes on the old text.
+    async fn put_rating(
+        &self,
+        movie: MovieId,
+        user: UserId,
+        rating: &RatingInput,
+    ) -> StoreResult<Review>;
+    /// Removes the user's rating, its review and its votes. `NotFound` when there is none.
+    async fn delete_rating(&self, movie: MovieId, user: UserId) -> StoreResult<()>;
+    async fn rating_by_user(&self, movie: MovieId, user: UserId) -> StoreResult<Option<Review>>;
+    async fn review_by_id(&self, id: ReviewId) -> StoreResult<Option<Review>>;
+    /// Reviews (ratings with text) of a film in the filter's order, at most `filter.limit`.
+    async fn list_reviews(&self, movie: MovieId, filter: &ReviewFilter)
+    -> StoreResult<Vec<Review>>;
+    /// The aggregates shown on the title page.
+    async fn movie_stats(&self, movie: MovieId) -> StoreResult<MovieStats>;
+    /// Casts or changes a helpful vote. `Forbidden` on one's own review, `Conflict` when the same
+    /// vote was already cast, `NotFound` for a missing review.
+    async fn put_vote(
+        &self,
+        review: ReviewId,
+        voter: UserId,
+        helpful: bool,
+    ) -> StoreResult<VoteTally>;
+    /// Withdraws a vote; `NotFound` when there was none.
+    async fn delete_vote(&self, review: ReviewId, voter: UserId) -> StoreResult<VoteTally>;
+    /// The user's votes on the given reviews (`true` = helpful).
+    async fn votes_by_user(
+        &self,
+        voter: UserId,
+        reviews: &[ReviewId],
+    ) -> StoreResult<Vec<(ReviewId, bool)>>;
+    /// Recomputes every aggregate from the stored rows and reports any that disagree; an empty
+    /// list means the counters are consistent.
+    async fn audit_aggregates(&self) -> StoreResult<Vec<String>>;
+}
+
+/// Accounts, sessions, tokens and sign-in throttling.
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Creates an account; the first one ever created is the admin. `Conflict` on a taken name.
+    async fn create_user(&self, new: &NewUser) -> StoreResult<User>;
+    async fn user_by_id(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// The account and its password hash, for signing in.
+    async fn credentials(&self, username: &str) -> StoreResult<Option<(User, String)>>;
+    async fn count_users(&self) -> StoreResult<u64>;
+
+    async fn create_session(
+        &self,
+        id_hash: &[u8],
+        user: UserId,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> StoreResult<()>;
+    /// The signed-in user of an unexpired session.
+    async fn session_user(&self, id_hash: &[u8], now_ms: i64) -> StoreResult<Option<User>>;
+    async fn delete_session(&self, id_hash: &[u8]) -> StoreResult<()>;
+
+    async fn create_token(
+        &self,
+        user: UserId,
+        name: &str,
+        token_hash: &[u8],
+        now_ms: i64,
+    ) -> StoreResult<ApiToken>;
+    /// The owner of a token, recording its use.
+    async fn token_user(&self, token_hash: &[u8], now_ms: i64) -> StoreResult<Option<User>>;
+    async fn list_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
+    /// `NotFound` when the token does not exist or belongs to someone else.
+    async fn delete_token(&self, user: UserId, id: i64) -> StoreResult<()>;
+
+    /// Counts a failed sign-in under `key` within a window that starts at the first failure and
+    /// lasts `window_ms`; returns the failures in the current window.
+    async fn record_login_failure(
+        &self,
+        key: &str,
+        now_ms: i64,
+        window_ms: i64,
+    ) -> StoreResult<u32>;
+    /// Failures under `key` in the current window (0 when the window has passed).
+    async fn login_failures(&self, key: &str, now_ms: i64, window_ms: i64) -> StoreResult<u32>;
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+
+    /// A named secret shared by every instance: stored on first use with `candidate`, and from
+    /// then on always the stored value.
+    async fn shared_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>>;
+}
+
+/// Everything a backend offers.
+pub trait Store: MovieStore + ReviewStore + UserStore + 'static {}
+
+impl<T: MovieStore + ReviewStore + UserStore + 'static> Store for T {}
