@@ -37,7 +37,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Manage the catalog.
     #[command(subcommand)]
-    Movie(MovieCommand),
+    Movie(Box<MovieCommand>),
 }
 
 #[derive(Args, Clone)]
@@ -194,7 +194,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => app::serve(&cli.data_dir, args).await,
         Command::Movie(cmd) => {
             let store = Arc::new(open_store(&cli.data_dir).await?);
-            let result = movie_command(store.as_ref(), &cli.data_dir, cmd).await;
+            let result = movie_command(store.as_ref(), &cli.data_dir, *cmd).await;
             store.close().await;
             result
         }

@@ -71,18 +71,22 @@ impl Viewer {
             });
         }
         let cookies = cookie_header(headers);
-        if let Some(sid) = auth::cookie(cookies, SESSION_COOKIE) {
-            if let Some(user) = state
-                .store
-                .session_user(&auth::hash_secret(sid), now_ms())
-                .await?
-            {
-                return Ok(Self {
-                    user: Some(user),
-                    credential: Credential::Session(sid.to_owned()),
-                    csrf_token: Some(state.keys.csrf_token(SESSION_COOKIE, sid)),
-                });
+        let sid = auth::cookie(cookies, SESSION_COOKIE);
+        let user = match sid {
+            Some(sid) => {
+                state
+                    .store
+                    .session_user(&auth::hash_secret(sid), now_ms())
+                    .await?
             }
+            None => None,
+        };
+        if let (Some(sid), Some(user)) = (sid, user) {
+            return Ok(Self {
+                user: Some(user),
+                credential: Credential::Session(sid.to_owned()),
+                csrf_token: Some(state.keys.csrf_token(SESSION_COOKIE, sid)),
+            });
         }
         let csrf_token =
             auth::cookie(cookies, ANON_COOKIE).map(|v| state.keys.csrf_token(ANON_COOKIE, v));
@@ -159,19 +163,20 @@ impl FromRequestParts<AppState> for ApiUser {
     ) -> Result<Self, Self::Rejection> {
         let viewer = Viewer::from_request_headers(&parts.headers, state).await?;
         let user = viewer.user.ok_or(AppError::Unauthorized)?;
-        if let Credential::Session(sid) = &viewer.credential {
-            if !parts.method.is_safe() {
-                let provided = parts
-                    .headers
-                    .get(CSRF_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
-                if !state.keys.csrf_matches(SESSION_COOKIE, sid, provided) {
-                    return Err(AppError::Forbidden(
-                        "Missing or wrong CSRF token: send the X-CSRF-Token header given at sign-in.".into(),
-                    )
-                    .into());
-                }
+        if let Credential::Session(sid) = &viewer.credential
+            && !parts.method.is_safe()
+        {
+            let provided = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !state.keys.csrf_matches(SESSION_COOKIE, sid, provided) {
+                return Err(AppError::Forbidden(
+                    "Missing or wrong CSRF token: send the X-CSRF-Token header given at sign-in."
+                        .into(),
+                )
+                .into());
             }
         }
         Ok(Self(user))

@@ -1,0 +1,152 @@
+//! The `marquee` binary: catalog commands and `serve` (demo, readiness line, graceful stop).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+
+fn marquee(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_marquee"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn movies_are_added_listed_edited_and_removed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = marquee(
+        dir.path(),
+        &[
+            "movie",
+            "add",
+            "--title",
+            "The Work",
+            "--year",
+            "2017",
+            "--runtime",
+            "89",
+            "--genre",
+            "Documentary",
+            "--director",
+            "Jairus McLeary",
+            "--director",
+            "Gethin Aldous",
+            "--cast",
+            "Chris Dowd as Himself",
+        ],
+    );
+    assert!(
+        add.status.success(),
+        "{}",
+        String::from_utf8_lossy(&add.stderr)
+    );
+    assert!(stdout(&add).contains("/movies/the-work-2017"));
+    let bad = marquee(
+        dir.path(),
+        &[
+            "movie",
+            "add",
+            "--title",
+            "Broken",
+            "--year",
+            "1200",
+            "--runtime",
+            "zero",
+        ],
+    );
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("--year: must be between 1888 and 2100") && err.contains("--runtime-minutes"),
+        "{err}"
+    );
+    let edit = marquee(
+        dir.path(),
+        &["movie", "edit", "the-work-2017", "--runtime", "90"],
+    );
+    assert!(
+        edit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&edit.stderr)
+    );
+    let list = stdout(&marquee(dir.path(), &["movie", "list"]));
+    assert!(
+        list.contains("The Work") && list.contains("/movies/the-work-2017"),
+        "{list}"
+    );
+    assert!(!list.contains("Broken"));
+    let missing = marquee(dir.path(), &["movie", "remove", "nope"]);
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("no film has the id or address 'nope'")
+    );
+    assert!(
+        marquee(dir.path(), &["movie", "remove", "the-work-2017"])
+            .status
+            .success()
+    );
+    assert!(!stdout(&marquee(dir.path(), &["movie", "list"])).contains("The Work"));
+}
+
+fn http_get(addr: &str, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+#[test]
+fn serve_with_demo_prints_its_address_serves_the_catalog_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_marquee"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    let addr = loop {
+        let line = lines.next().expect("the server exited early").unwrap();
+        printed.push_str(&line);
+        printed.push('\n');
+        if let Some(rest) = line.strip_prefix("Marquee is ready at http://") {
+            break rest.trim_end_matches('/').to_owned();
+        }
+    };
+    assert!(
+        printed.contains("Demo admin:     username 'admin'"),
+        "{printed}"
+    );
+    let page = http_get(&addr, "/movies/the-work");
+    assert!(page.starts_with("HTTP/1.1 200"));
+    assert!(
+        page.contains("2017 • 89 minutes") && page.contains("See all 9 reviews"),
+        "{page}"
+    );
+    let home = http_get(&addr, "/");
+    assert!(home.matches("<li>").count() >= 12, "at least 12 demo films");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|l| l.contains("Marquee stopped.")));
+    // A second --demo start leaves the catalog alone.
+    let again = marquee(dir.path(), &["movie", "list"]);
+    assert_eq!(stdout(&again).matches("/movies/").count(), 16);
+}
