@@ -54,6 +54,7 @@ pub async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
     println!("Marquee is ready at http://{addr}/");
+    tokio::spawn(watch_catalog(state.clone()));
     let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -61,6 +62,24 @@ pub async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     println!("Marquee stopped.");
     Ok(())
+}
+
+/// Notices films added, edited or removed by another process (`marquee movie …` while the
+/// server runs) and drops the cached pages, so nobody is shown a stale title page for long.
+async fn watch_catalog(state: AppState) {
+    let mut last = state.store.catalog_fingerprint().await.ok();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        match state.store.catalog_fingerprint().await {
+            Ok(now) if Some(now) != last => {
+                state.cache.clear();
+                last = Some(now);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot check the catalog for changes"),
+        }
+    }
 }
 
 async fn store_is_new(state: &AppState) -> anyhow::Result<bool> {

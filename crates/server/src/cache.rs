@@ -23,6 +23,8 @@ struct Inner {
     slugs: HashMap<String, MovieId>,
     pages: HashMap<MovieId, CachedPage>,
     versions: HashMap<MovieId, u64>,
+    /// Bumped by [`PageCache::clear`], which invalidates every film at once.
+    generation: u64,
 }
 
 pub struct PageCache {
@@ -35,6 +37,7 @@ pub struct PageCache {
 pub struct Ticket {
     movie: MovieId,
     version: u64,
+    generation: u64,
 }
 
 impl PageCache {
@@ -57,13 +60,16 @@ impl PageCache {
         Ticket {
             movie,
             version: inner.versions.get(&movie).copied().unwrap_or(0),
+            generation: inner.generation,
         }
     }
 
     /// Stores a page rendered under `ticket`, unless the film changed meanwhile.
     pub fn put(&self, ticket: Ticket, slug: &str, page: CachedPage) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        if inner.versions.get(&ticket.movie).copied().unwrap_or(0) != ticket.version {
+        if inner.versions.get(&ticket.movie).copied().unwrap_or(0) != ticket.version
+            || inner.generation != ticket.generation
+        {
             return;
         }
         if inner.pages.len() >= self.capacity && !inner.pages.contains_key(&ticket.movie) {
@@ -84,6 +90,14 @@ impl PageCache {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         inner.pages.remove(&movie);
         *inner.versions.entry(movie).or_insert(0) += 1;
+    }
+
+    /// Forgets every page, e.g. after the catalog changed outside this process.
+    pub fn clear(&self) {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        inner.slugs.clear();
+        inner.pages.clear();
+        inner.generation += 1;
     }
 
     /// Forgets a film's page and its address, after the film itself was edited or removed.
@@ -125,6 +139,18 @@ mod tests {
             cache.put(t, &format!("m{i}"), page("x"));
         }
         assert!(cache.inner.read().unwrap().pages.len() <= 2);
+    }
+
+    #[test]
+    fn clearing_forgets_every_page_and_refuses_renders_begun_before() {
+        let cache = PageCache::new(10);
+        let t = cache.ticket(MovieId(1));
+        cache.put(t, "a", page("x"));
+        let t = cache.ticket(MovieId(1));
+        cache.clear();
+        assert!(cache.get("a").is_none());
+        cache.put(t, "a", page("stale"));
+        assert!(cache.get("a").is_none());
     }
 
     #[test]

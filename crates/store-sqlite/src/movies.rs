@@ -275,6 +275,15 @@ impl MovieStore for SqliteStore {
         Ok(movies)
     }
 
+    async fn catalog_fingerprint(&self) -> StoreResult<(u64, i64)> {
+        let row = sqlx::query("SELECT COUNT(*), COALESCE(MAX(updated_ms), 0) FROM movies")
+            .fetch_one(&self.read)
+            .await
+            .map_err(db_err)?;
+        let count: i64 = row.try_get(0).map_err(db_err)?;
+        Ok((count as u64, row.try_get(1).map_err(db_err)?))
+    }
+
     async fn count_movies(&self) -> StoreResult<u64> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM movies")
             .fetch_one(&self.read)

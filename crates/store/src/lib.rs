@@ -2,6 +2,8 @@
 //! records they return, and the errors they can raise. Handlers only ever see these traits, so a
 //! backend can be swapped without touching a page or an API endpoint.
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod error;
 mod records;
 
@@ -33,6 +35,9 @@ pub trait MovieStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<Movie>>;
     async fn count_movies(&self) -> StoreResult<u64>;
+    /// A value that changes whenever a film is added, edited or removed, by this process or
+    /// another (the command line), so a server can notice catalog changes it did not make.
+    async fn catalog_fingerprint(&self) -> StoreResult<(u64, i64)>;
 }
 
 /// Ratings, reviews and helpful votes, with the per-film aggregates kept in step.

@@ -136,6 +136,24 @@ fn serve_with_demo_prints_its_address_serves_the_catalog_and_stops_cleanly_on_si
         page.contains("2017 • 89 minutes") && page.contains("See all 9 reviews"),
         "{page}"
     );
+    // An edit from the command line while the server runs reaches the cached page quickly.
+    let edit = marquee(
+        dir.path(),
+        &["movie", "edit", "the-work", "--runtime", "90"],
+    );
+    assert!(
+        edit.status.success(),
+        "{}",
+        String::from_utf8_lossy(&edit.stderr)
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !http_get(&addr, "/movies/the-work").contains("2017 • 90 minutes") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the edit never showed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
     let home = http_get(&addr, "/");
     assert!(home.matches("<li>").count() >= 12, "at least 12 demo films");
     Command::new("kill")

@@ -117,15 +117,6 @@ async fn render_title_page(
         )
         .await?;
     let user = viewer.map(|(u, _)| u);
-    let votes = match user {
-        Some(u) => {
-            state
-                .store
-                .votes_by_user(u.id, &top.iter().map(|r| r.id).collect::<Vec<_>>())
-                .await?
-        }
-        None => Vec::new(),
-    };
     let form = match (form, user) {
         (Some(f), _) => f,
         (None, Some(u)) => state
@@ -141,16 +132,7 @@ async fn render_title_page(
         chrome: Chrome::for_user(user, viewer.map(|(_, c)| c.to_owned())),
         m: MovieView::new(movie),
         stats: StatsView::new(&stats),
-        reviews: top
-            .iter()
-            .map(|r| {
-                ReviewView::new(
-                    r,
-                    user,
-                    votes.iter().find(|(id, _)| *id == r.id).map(|(_, v)| *v),
-                )
-            })
-            .collect(),
+        reviews: review_views(state, &top, user).await?,
         signed_in: user.is_some(),
         csrf: viewer.map(|(_, c)| c.to_owned()).unwrap_or_default(),
         form,
@@ -158,6 +140,33 @@ async fn render_title_page(
         return_to,
     };
     Ok(render::page(&page)?.0)
+}
+
+/// The reviews as a viewer sees them: with their own votes pressed and their own reviews marked.
+async fn review_views(
+    state: &AppState,
+    reviews: &[marquee_store::Review],
+    user: Option<&User>,
+) -> PageResult<Vec<ReviewView>> {
+    let votes = match user {
+        Some(u) => {
+            state
+                .store
+                .votes_by_user(u.id, &reviews.iter().map(|r| r.id).collect::<Vec<_>>())
+                .await?
+        }
+        None => Vec::new(),
+    };
+    Ok(reviews
+        .iter()
+        .map(|r| {
+            ReviewView::new(
+                r,
+                user,
+                votes.iter().find(|(id, _)| *id == r.id).map(|(_, v)| *v),
+            )
+        })
+        .collect())
 }
 
 fn etag_of(html: &str) -> String {
@@ -406,15 +415,6 @@ pub async fn list_reviews(
     });
     let stats = state.store.movie_stats(movie.id).await?;
     let user = viewer.user.as_ref();
-    let votes = match user {
-        Some(u) => {
-            state
-                .store
-                .votes_by_user(u.id, &reviews.iter().map(|r| r.id).collect::<Vec<_>>())
-                .await?
-        }
-        None => Vec::new(),
-    };
     let return_to = match &q.after {
         Some(a) => format!("{list_url}&after={}", urlencode(a)),
         None => list_url.clone(),
@@ -423,16 +423,7 @@ pub async fn list_reviews(
         chrome: Chrome::for_user(user, viewer.csrf_token.clone()),
         m: MovieView::new(&movie),
         stats: StatsView::new(&stats),
-        reviews: reviews
-            .iter()
-            .map(|r| {
-                ReviewView::new(
-                    r,
-                    user,
-                    votes.iter().find(|(id, _)| *id == r.id).map(|(_, v)| *v),
-                )
-            })
-            .collect(),
+        reviews: review_views(&state, &reviews, user).await?,
         sorts: ReviewSort::ALL
             .iter()
             .map(|s| SortOption {
