@@ -27,6 +27,8 @@ pub enum AppError {
     TooManyRequests { message: String, retry_after_s: u64 },
     #[error("the request body is too large")]
     PayloadTooLarge,
+    #[error("this address does not accept that method")]
+    MethodNotAllowed,
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -65,6 +67,7 @@ impl AppError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

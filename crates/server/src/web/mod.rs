@@ -19,6 +19,10 @@ async fn not_found() -> AppError {
     AppError::NotFound("page")
 }
 
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -60,6 +64,7 @@ fn pages() -> Router<AppState> {
             post(admin::upload_poster)
                 .layer(DefaultBodyLimit::max(crate::posters::MAX_BYTES + 64 * 1024)),
         )
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// The whole application, ready to serve or to drive with `oneshot` in tests.

@@ -57,6 +57,10 @@ async fn not_found() -> ApiError {
     AppError::NotFound("API endpoint").into()
 }
 
+async fn method_not_allowed() -> ApiError {
+    AppError::MethodNotAllowed.into()
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
@@ -92,4 +96,5 @@ pub fn router() -> Router<AppState> {
             axum::routing::delete(sessions::delete_token),
         )
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
+        .method_not_allowed_fallback(method_not_allowed)
 }
