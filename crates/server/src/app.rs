@@ -1,17 +1,18 @@
 //! Building and running the server: open the store, load the demo if asked, bind, serve until
 //! SIGINT or SIGTERM, then finish in-flight requests and close the database cleanly.
 
-use crate::cli::{ServeArgs, open_store};
+use crate::cli::{Cli, ServeArgs};
 use crate::demo::{self, DemoOutcome};
 use crate::state::{AppState, Settings};
 use crate::{telemetry, web};
+use marquee_store::Change;
 use std::net::SocketAddr;
-use std::path::Path;
-use std::sync::Arc;
 
-pub async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(cli: &Cli, args: ServeArgs) -> anyhow::Result<()> {
     telemetry::init(args.log_json);
-    let store = Arc::new(open_store(data_dir).await?);
+    let data_dir = cli.data_dir.as_path();
+    let store = cli.open_store().await?;
+    tracing::info!(backend = store.name(), "database open");
     if args.demo {
         match demo::load(store.as_ref()).await? {
             DemoOutcome::Loaded {
@@ -55,6 +56,9 @@ pub async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
     println!("Marquee is ready at http://{addr}/");
     tokio::spawn(watch_catalog(state.clone()));
+    if let Some(feed) = store.subscribe().await? {
+        tokio::spawn(follow_changes(state.clone(), feed));
+    }
     let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
@@ -62,6 +66,16 @@ pub async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     println!("Marquee stopped.");
     Ok(())
+}
+
+/// Applies changes announced by other instances (and our own, harmlessly) to the page cache.
+async fn follow_changes(state: AppState, mut feed: tokio::sync::mpsc::Receiver<Change>) {
+    while let Some(change) = feed.recv().await {
+        match change {
+            Change::Movie(id) => state.cache.invalidate(id),
+            Change::Reset => state.cache.clear(),
+        }
+    }
 }
 
 /// Notices films added, edited or removed by another process (`marquee movie …` while the

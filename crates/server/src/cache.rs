@@ -21,7 +21,9 @@ pub struct CachedPage {
 #[derive(Default)]
 struct Inner {
     slugs: HashMap<String, MovieId>,
-    pages: HashMap<MovieId, CachedPage>,
+    /// Each page with the address it was rendered for: after a film's address changes on
+    /// another instance, the old address may still point here and must not serve it.
+    pages: HashMap<MovieId, (String, CachedPage)>,
     versions: HashMap<MovieId, u64>,
     /// Bumped by [`PageCache::clear`], which invalidates every film at once.
     generation: u64,
@@ -51,7 +53,11 @@ impl PageCache {
     pub fn get(&self, slug: &str) -> Option<CachedPage> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         let id = inner.slugs.get(slug)?;
-        inner.pages.get(id).cloned()
+        inner
+            .pages
+            .get(id)
+            .filter(|(s, _)| s == slug)
+            .map(|(_, p)| p.clone())
     }
 
     /// Call before reading what the page shows.
@@ -82,7 +88,7 @@ impl PageCache {
             inner.slugs.clear();
         }
         inner.slugs.insert(slug.to_owned(), ticket.movie);
-        inner.pages.insert(ticket.movie, page);
+        inner.pages.insert(ticket.movie, (slug.to_owned(), page));
     }
 
     /// Forgets a film's page after a rating, review or vote on it changed.
@@ -151,6 +157,19 @@ mod tests {
         assert!(cache.get("a").is_none());
         cache.put(t, "a", page("stale"));
         assert!(cache.get("a").is_none());
+    }
+
+    #[test]
+    fn an_old_address_never_serves_the_page_of_the_new_one() {
+        let cache = PageCache::new(10);
+        let t = cache.ticket(MovieId(7));
+        cache.put(t, "old-slug", page("old"));
+        // Another instance renamed the film: only the page is invalidated here.
+        cache.invalidate(MovieId(7));
+        let t = cache.ticket(MovieId(7));
+        cache.put(t, "new-slug", page("new"));
+        assert!(cache.get("old-slug").is_none());
+        assert_eq!(cache.get("new-slug").unwrap().etag, "new");
     }
 
     #[test]

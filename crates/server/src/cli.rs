@@ -6,8 +6,7 @@ use crate::{app, posters};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use marquee_domain::MovieId;
-use marquee_store::{Movie, MovieStore, Store};
-use marquee_store_sqlite::SqliteStore;
+use marquee_store::{Movie, Store};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,6 +26,23 @@ pub struct Cli {
         default_value = "./marquee-data"
     )]
     pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DATABASE`; default: `marquee.db` in the
+    /// data folder.
+    #[arg(
+        long,
+        global = true,
+        env = "MARQUEE_DATABASE_URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Most PostgreSQL connections this process opens.
+    #[arg(
+        long,
+        global = true,
+        env = "MARQUEE_DATABASE_CONNECTIONS",
+        default_value_t = 16
+    )]
+    pub database_connections: u32,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -146,10 +162,15 @@ impl MovieFields {
     }
 }
 
-pub async fn open_store(data_dir: &std::path::Path) -> anyhow::Result<SqliteStore> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("creating the data folder {}", data_dir.display()))?;
-    Ok(SqliteStore::open(&data_dir.join("marquee.db")).await?)
+impl Cli {
+    /// Opens the backend named by `--database-url` (SQLite in the data folder by default).
+    pub async fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        let pg = marquee_store_postgres::PgSettings {
+            max_connections: self.database_connections,
+            schema: None,
+        };
+        crate::database::open(self.database_url.as_deref(), &self.data_dir, &pg).await
+    }
 }
 
 async fn find(store: &dyn Store, film: &str) -> anyhow::Result<Movie> {
@@ -190,11 +211,11 @@ fn report_invalid(errors: Vec<marquee_domain::ValidationError>) -> anyhow::Error
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    match cli.command {
-        Command::Serve(args) => app::serve(&cli.data_dir, args).await,
+    match &cli.command {
+        Command::Serve(args) => app::serve(&cli, args.clone()).await,
         Command::Movie(cmd) => {
-            let store = Arc::new(open_store(&cli.data_dir).await?);
-            let result = movie_command(store.as_ref(), &cli.data_dir, *cmd).await;
+            let store = cli.open_store().await?;
+            let result = movie_command(store.as_ref(), &cli.data_dir, cmd).await;
             store.close().await;
             result
         }
@@ -202,9 +223,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn movie_command(
-    store: &SqliteStore,
+    store: &dyn Store,
     data_dir: &std::path::Path,
-    cmd: MovieCommand,
+    cmd: &MovieCommand,
 ) -> anyhow::Result<()> {
     match cmd {
         MovieCommand::Add(fields) => {
@@ -218,17 +239,19 @@ async fn movie_command(
             }
             let draft = draft_from_fields(&f).map_err(report_invalid)?;
             let movie = store.create_movie(&draft).await?;
+            store.announce(movie.id).await?;
             if let Some(p) = &fields.poster {
                 attach_poster(store, data_dir, &movie, p).await?;
             }
             println!("added film {} at /movies/{}", movie.id, movie.slug);
         }
         MovieCommand::Edit { film, fields } => {
-            let movie = find(store, &film).await?;
+            let movie = find(store, film).await?;
             let mut f = fields_from_movie(&movie);
             fields.apply(&mut f)?;
             let draft = draft_from_fields(&f).map_err(report_invalid)?;
             let updated = store.update_movie(movie.id, &draft).await?;
+            store.announce(movie.id).await?;
             if let Some(p) = &fields.poster {
                 attach_poster(store, data_dir, &updated, p).await?;
             }
@@ -255,8 +278,9 @@ async fn movie_command(
             }
         }
         MovieCommand::Remove { film } => {
-            let movie = find(store, &film).await?;
+            let movie = find(store, film).await?;
             store.delete_movie(movie.id).await?;
+            store.announce(movie.id).await?;
             if let Some(p) = &movie.poster {
                 posters::remove(&data_dir.join("posters"), p).await;
             }

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cache;
 pub mod catalog;
 pub mod cli;
+pub mod database;
 pub mod demo;
 pub mod error;
 pub mod posters;

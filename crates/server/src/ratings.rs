@@ -35,14 +35,14 @@ pub async fn save_rating(
     input: &RatingInput,
 ) -> Result<Review, AppError> {
     let review = state.store.put_rating(movie, user.id, input).await?;
-    state.cache.invalidate(movie);
+    state.changed(movie).await;
     tracing::info!(movie.id = %movie, user.id = %user.id, stars = input.stars.get(), "rating saved");
     Ok(review)
 }
 
 pub async fn delete_rating(state: &AppState, movie: MovieId, user: &User) -> Result<(), AppError> {
     state.store.delete_rating(movie, user.id).await?;
-    state.cache.invalidate(movie);
+    state.changed(movie).await;
     Ok(())
 }
 
@@ -57,6 +57,6 @@ pub async fn vote(
         Some(h) => state.store.put_vote(review, user.id, h).await?,
         None => state.store.delete_vote(review, user.id).await?,
     };
-    state.cache.invalidate(tally.movie_id);
+    state.changed(tally.movie_id).await;
     Ok(tally)
 }

@@ -41,6 +41,16 @@ impl Settings {
 }
 
 impl AppState {
+    /// Records that what a film's pages show changed: drops this instance's cached page and
+    /// tells the other instances (through the store's change feed) to drop theirs.
+    pub async fn changed(&self, movie: marquee_domain::MovieId) {
+        self.cache.invalidate(movie);
+        if let Err(e) = self.store.announce(movie).await {
+            // The write itself succeeded; other instances catch up at their next reset.
+            tracing::warn!(movie.id = %movie, error = %e, "could not announce a change");
+        }
+    }
+
     /// Loads (or on first start creates) the shared keys and builds the state.
     pub async fn new(store: Arc<dyn Store>, settings: Settings) -> anyhow::Result<Self> {
         let csrf = store

@@ -120,10 +120,29 @@ impl SqliteStore {
     pub fn write_pool(&self) -> &SqlitePool {
         &self.write
     }
+}
 
-    pub async fn close(&self) {
+#[async_trait::async_trait]
+impl marquee_store::Backend for SqliteStore {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn close(&self) {
         self.read.close().await;
         self.write.close().await;
+    }
+
+    // One process owns a SQLite database, so there is nobody to tell.
+    async fn announce(&self, _movie: marquee_domain::MovieId) -> marquee_store::StoreResult<()> {
+        Ok(())
+    }
+
+    async fn subscribe(
+        &self,
+    ) -> marquee_store::StoreResult<Option<tokio::sync::mpsc::Receiver<marquee_store::Change>>>
+    {
+        Ok(None)
     }
 }
 

@@ -1,14 +1,14 @@
 //! The SQLite backend: the shared conformance suite on a real SQLite file per test, plus the
 //! checks that only make sense for SQLite (journal mode, schema versions, query plans).
 
-use marquee_store::Store;
+use marquee_store::{Backend, Store};
 use marquee_store_sqlite::SqliteStore;
 use std::sync::Arc;
 
-async fn fresh() -> (Arc<dyn Store>, tempfile::TempDir) {
+async fn fresh() -> Option<(Arc<dyn Store>, tempfile::TempDir)> {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
-    (Arc::new(store), dir)
+    Some((Arc::new(store), dir))
 }
 
 async fn fresh_sqlite() -> (SqliteStore, tempfile::TempDir) {

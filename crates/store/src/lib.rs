@@ -132,7 +132,31 @@ pub trait UserStore: Send + Sync {
     async fn shared_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>>;
 }
 
-/// Everything a backend offers.
-pub trait Store: MovieStore + ReviewStore + UserStore + 'static {}
+/// A change that every instance must hear about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Something a film's pages show changed: a rating, review, vote or the film itself.
+    Movie(MovieId),
+    /// Announcements may have been missed (the feed reconnected): assume everything changed.
+    Reset,
+}
 
-impl<T: MovieStore + ReviewStore + UserStore + 'static> Store for T {}
+/// The backend as a whole: its name, shutdown, and the change feed that keeps several
+/// instances' caches honest.
+#[async_trait]
+pub trait Backend: Send + Sync {
+    /// `sqlite` or `postgres`, for logs.
+    fn name(&self) -> &'static str;
+    /// Closes connections cleanly (the SQLite WAL is checkpointed).
+    async fn close(&self);
+    /// Tells every instance that what shows this film changed. A no-op where one process owns
+    /// the database.
+    async fn announce(&self, movie: MovieId) -> StoreResult<()>;
+    /// Changes announced by any instance, or `None` when the backend has no feed.
+    async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<Change>>>;
+}
+
+/// Everything a backend offers.
+pub trait Store: MovieStore + ReviewStore + UserStore + Backend + 'static {}
+
+impl<T: MovieStore + ReviewStore + UserStore + Backend + 'static> Store for T {}

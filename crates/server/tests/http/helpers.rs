@@ -56,17 +56,27 @@ impl Reply {
     }
 }
 
+/// The backend under test: SQLite by default, PostgreSQL (a fresh schema on the server named by
+/// `MARQUEE_TEST_POSTGRES_URL`) when `MARQUEE_TEST_BACKEND=postgres`. `scripts/test` runs this
+/// whole suite once for each.
+async fn test_store(dir: &std::path::Path) -> Arc<dyn Store> {
+    match std::env::var("MARQUEE_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Arc::new(
+            marquee_store_postgres::testing::fresh_store()
+                .await
+                .expect("MARQUEE_TEST_BACKEND=postgres needs MARQUEE_TEST_POSTGRES_URL"),
+        ),
+        _ => Arc::new(SqliteStore::open(&dir.join("marquee.db")).await.unwrap()),
+    }
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_at("http://localhost").await
 }
 
 pub async fn spawn_app_at(public_url: &str) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&dir.path().join("marquee.db"))
-            .await
-            .unwrap(),
-    );
+    let store = test_store(dir.path()).await;
     let settings = Settings {
         public_url: public_url.to_owned(),
         data_dir: dir.path().to_path_buf(),

@@ -185,6 +185,7 @@ pub async fn update_movie(
     match state.store.update_movie(id, &draft).await {
         Ok(m) => {
             state.cache.invalidate_movie(m.id);
+            state.changed(m.id).await;
             Ok(Redirect::to(&format!("/movies/{}", m.slug)).into_response())
         }
         Err(marquee_store::StoreError::Conflict(msg)) => {
@@ -209,6 +210,7 @@ pub async fn delete_movie(
         .ok_or(AppError::NotFound("film"))?;
     state.store.delete_movie(id).await?;
     state.cache.invalidate_movie(id);
+    state.changed(id).await;
     if let Some(p) = movie.poster {
         posters::remove(&state.settings.poster_dir(), &p).await;
     }
@@ -258,6 +260,7 @@ pub async fn upload_poster(
     };
     state.store.set_poster(movie.id, Some(&name)).await?;
     state.cache.invalidate_movie(movie.id);
+    state.changed(movie.id).await;
     if let Some(old) = movie.poster {
         posters::remove(&dir, &old).await;
     }

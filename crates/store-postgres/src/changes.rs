@@ -1,0 +1,61 @@
+//! The change feed over LISTEN/NOTIFY: every instance listens on one channel, and a write on any
+//! instance announces the film it touched, so each drops its cached pages for that film.
+
+use crate::{PgStore, db_err};
+use async_trait::async_trait;
+use marquee_domain::MovieId;
+use marquee_store::{Backend, Change, StoreResult};
+use sqlx::postgres::PgListener;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+const CHANNEL: &str = "marquee_changes";
+
+#[async_trait]
+impl Backend for PgStore {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn announce(&self, movie: MovieId) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(movie.0.to_string())
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn subscribe(&self) -> StoreResult<Option<mpsc::Receiver<Change>>> {
+        let mut listener = PgListener::connect_with(&self.pool).await.map_err(db_err)?;
+        listener.listen(CHANNEL).await.map_err(db_err)?;
+        let (tx, rx) = mpsc::channel(1024);
+        tokio::spawn(async move {
+            loop {
+                let change = match listener.try_recv().await {
+                    Ok(Some(n)) => match n.payload().parse::<i64>() {
+                        Ok(id) => Change::Movie(MovieId(id)),
+                        Err(_) => continue,
+                    },
+                    // The connection dropped and will be re-established by the next call:
+                    // whatever was announced meanwhile is lost, so everything counts as changed.
+                    Ok(None) => Change::Reset,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lost the PostgreSQL change feed; retrying");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        Change::Reset
+                    }
+                };
+                if tx.send(change).await.is_err() {
+                    break; // nobody listens any more
+                }
+            }
+        });
+        Ok(Some(rx))
+    }
+}

@@ -1,0 +1,40 @@
+//! Turning PostgreSQL rows into store records.
+
+use marquee_domain::{MovieId, ReviewId, UserId};
+use marquee_store::{Review, User};
+use sqlx::Row;
+use sqlx::postgres::PgRow;
+
+/// Columns [`review`] expects, with `r` the reviews table and `u` the author.
+pub(crate) const REVIEW_COLUMNS: &str = "r.id, r.movie_id, r.user_id, u.display_name, r.anonymous, \
+    r.stars, r.headline, r.body, r.helpful_yes, r.helpful_no, r.score, r.created_ms, r.updated_ms";
+
+pub(crate) fn review(row: &PgRow) -> Result<Review, sqlx::Error> {
+    Ok(Review {
+        id: ReviewId(row.try_get(0)?),
+        movie_id: MovieId(row.try_get(1)?),
+        user_id: UserId(row.try_get(2)?),
+        author_name: row.try_get(3)?,
+        anonymous: row.try_get(4)?,
+        stars: row.try_get::<i64, _>(5)? as u8,
+        headline: row.try_get(6)?,
+        body: row.try_get(7)?,
+        helpful_yes: row.try_get::<i64, _>(8)? as u64,
+        helpful_no: row.try_get::<i64, _>(9)? as u64,
+        score: row.try_get(10)?,
+        created_ms: row.try_get(11)?,
+        updated_ms: row.try_get(12)?,
+    })
+}
+
+pub(crate) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.is_admin, u.created_ms";
+
+pub(crate) fn user(row: &PgRow) -> Result<User, sqlx::Error> {
+    Ok(User {
+        id: UserId(row.try_get(0)?),
+        username: row.try_get(1)?,
+        display_name: row.try_get(2)?,
+        is_admin: row.try_get(3)?,
+        created_ms: row.try_get(4)?,
+    })
+}
