@@ -1,7 +1,7 @@
 //! The `marquee` binary: catalog commands and `serve` (demo, readiness line, graceful stop).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Stdio};
+use crate::process::{Server, get};
+use std::process::Command;
 
 fn marquee(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_marquee"))
@@ -93,45 +93,18 @@ fn movies_are_added_listed_edited_and_removed_from_the_command_line() {
     assert!(!stdout(&marquee(dir.path(), &["movie", "list"])).contains("The Work"));
 }
 
-fn http_get(addr: &str, path: &str) -> String {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    out
-}
-
 #[test]
 fn serve_with_demo_prints_its_address_serves_the_catalog_and_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_marquee"))
-        .arg("--data-dir")
-        .arg(dir.path())
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut printed = String::new();
-    let addr = loop {
-        let line = lines.next().expect("the server exited early").unwrap();
-        printed.push_str(&line);
-        printed.push('\n');
-        if let Some(rest) = line.strip_prefix("Marquee is ready at http://") {
-            break rest.trim_end_matches('/').to_owned();
-        }
-    };
+    let mut server = Server::start(dir.path(), &[], &["--demo"]);
+    let addr = server.addr.clone();
     assert!(
-        printed.contains("Demo admin:     username 'admin'"),
-        "{printed}"
+        server.banner.contains("Demo admin:     username 'admin'"),
+        "{}",
+        server.banner
     );
-    let page = http_get(&addr, "/movies/the-work");
-    assert!(page.starts_with("HTTP/1.1 200"));
+    let (status, page) = get(&addr, "/movies/the-work");
+    assert_eq!(status, 200);
     assert!(
         page.contains("2017 • 89 minutes") && page.contains("See all 9 reviews"),
         "{page}"
@@ -147,22 +120,21 @@ fn serve_with_demo_prints_its_address_serves_the_catalog_and_stops_cleanly_on_si
         String::from_utf8_lossy(&edit.stderr)
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !http_get(&addr, "/movies/the-work").contains("2017 • 90 minutes") {
+    while !get(&addr, "/movies/the-work")
+        .1
+        .contains("2017 • 90 minutes")
+    {
         assert!(
             std::time::Instant::now() < deadline,
             "the edit never showed"
         );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
-    let home = http_get(&addr, "/");
+    let home = get(&addr, "/").1;
     assert!(home.matches("<li>").count() >= 12, "at least 12 demo films");
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
+    let status = server.terminate();
     assert!(status.success(), "graceful shutdown exits 0");
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let rest: Vec<String> = server.lines.by_ref().map_while(Result::ok).collect();
     assert!(rest.iter().any(|l| l.contains("Marquee stopped.")));
     // A second --demo start leaves the catalog alone.
     let again = marquee(dir.path(), &["movie", "list"]);

@@ -6,4 +6,6 @@ mod admin;
 mod api;
 mod cli;
 mod helpers;
+mod instances;
 mod pages;
+mod process;

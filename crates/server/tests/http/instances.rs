@@ -1,0 +1,248 @@
+//! Several `marquee serve` processes on one PostgreSQL database behave as one service: what one
+//! writes the other shows at once, sessions and throttling are shared, and the same vote raced
+//! through both counts exactly once.
+
+use crate::process::{Server, get, http};
+use marquee_domain::*;
+use marquee_server::auth;
+use marquee_store::{Backend, MovieStore, NewUser, RatingInput, ReviewStore, UserStore};
+use marquee_store_postgres::{PgSettings, PgStore};
+
+async fn user_with_token(
+    store: &PgStore,
+    name: &str,
+    password_hash: &str,
+) -> (marquee_store::User, String) {
+    let user = store
+        .create_user(&NewUser {
+            username: Username::parse(name).unwrap(),
+            display_name: DisplayName::parse(name).unwrap(),
+            password_hash: password_hash.to_owned(),
+            now_ms: 0,
+        })
+        .await
+        .unwrap();
+    let secret = format!("{}{}", auth::TOKEN_PREFIX, auth::random_token());
+    store
+        .create_token(user.id, "test", &auth::hash_secret(&secret), 0)
+        .await
+        .unwrap();
+    (user, secret)
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_instances_on_one_postgres_database_behave_as_one_service() {
+    let Some(url) = marquee_store_postgres::testing::fresh_database().await else {
+        return;
+    };
+    let store = PgStore::connect(
+        &url,
+        &PgSettings {
+            max_connections: 4,
+            schema: None,
+        },
+    )
+    .await
+    .unwrap();
+    let film = store
+        .create_movie(&MovieDraft {
+            slug: Slug::parse("shared-film").unwrap(),
+            title: Title::parse("Shared Film").unwrap(),
+            original_title: None,
+            year: Some(Year::new(2017).unwrap()),
+            runtime: Some(Runtime::from_minutes(89).unwrap()),
+            synopsis: Synopsis::parse("One film, two servers.").unwrap(),
+            genres: vec![],
+            directors: vec![],
+            cast: vec![],
+            content_rating: ContentRating::NotRated,
+            language: Language::parse("English").unwrap(),
+        })
+        .await
+        .unwrap();
+    let password = Password::parse("a long password").unwrap();
+    let hash = auth::hash_password(&password).unwrap();
+    let (author, _) = user_with_token(&store, "author", &hash).await;
+    let review = store
+        .put_rating(
+            film.id,
+            author.id,
+            &RatingInput {
+                stars: Stars::new(5).unwrap(),
+                headline: None,
+                body: ReviewText::parse_optional(Some("Worth it.")).unwrap(),
+                anonymous: false,
+                now_ms: 1,
+            },
+        )
+        .await
+        .unwrap();
+    let mut raters = Vec::new();
+    for i in 0..12 {
+        raters.push(user_with_token(&store, &format!("rater{i:02}"), "x").await);
+    }
+
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = Server::start(dir_a.path(), &["--database-url", &url], &[]);
+    let b = Server::start(dir_b.path(), &["--database-url", &url], &[]);
+    let (a, b) = (a.addr.clone(), b.addr.clone());
+    let page = format!("/movies/{}", film.slug);
+    let stats_path = format!("/api/v1/movies/{}", film.id);
+    let rating_path = format!("/api/v1/movies/{}/rating", film.id);
+
+    // B caches the signed-out page; a rating written through A shows on B at once.
+    assert!(get(&b, &page).1.contains("1 rating"));
+    let (status, body) = http(
+        &a,
+        "PUT",
+        &rating_path,
+        &[("Authorization", &bearer(&raters[0].1))],
+        Some(r#"{"stars": 2}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    wait_for("B's cached page to show A's write", || {
+        get(&b, &page).1.contains("2 ratings")
+    });
+
+    // Writes through A while B reads: B never shows counts that disagree with each other.
+    std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            for (_, token) in &raters[1..] {
+                let (status, body) = http(
+                    &a,
+                    "PUT",
+                    &rating_path,
+                    &[("Authorization", &bearer(token))],
+                    Some(r#"{"stars": 4, "body": "Good."}"#),
+                );
+                assert_eq!(status, 200, "{body}");
+            }
+        });
+        while !writer.is_finished() {
+            let (status, body) = get(&b, &stats_path);
+            assert_eq!(status, 200);
+            let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+            let sum: u64 = j["stats"]["histogram"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap())
+                .sum();
+            assert_eq!(sum, j["stats"]["rating_count"].as_u64().unwrap(), "{body}");
+        }
+        writer.join().unwrap();
+    });
+    wait_for("B to show every rating", || {
+        get(&b, &page).1.contains("13 ratings")
+    });
+
+    // The same vote raced through both instances counts exactly once.
+    let vote_path = format!("/api/v1/reviews/{}/vote", review.id);
+    for (_, token) in &raters {
+        let auth_header = bearer(token);
+        let results: Vec<u16> = std::thread::scope(|s| {
+            let one = s.spawn(|| {
+                http(
+                    &a,
+                    "PUT",
+                    &vote_path,
+                    &[("Authorization", &auth_header)],
+                    Some(r#"{"helpful": true}"#),
+                )
+                .0
+            });
+            let two = s.spawn(|| {
+                http(
+                    &b,
+                    "PUT",
+                    &vote_path,
+                    &[("Authorization", &auth_header)],
+                    Some(r#"{"helpful": true}"#),
+                )
+                .0
+            });
+            vec![one.join().unwrap(), two.join().unwrap()]
+        });
+        let mut sorted = results.clone();
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            [200, 409],
+            "one vote counts and the other is refused: {results:?}"
+        );
+    }
+    let counted = store.review_by_id(review.id).await.unwrap().unwrap();
+    assert_eq!((counted.helpful_yes, counted.helpful_no), (12, 0));
+    assert_eq!(
+        store.audit_aggregates().await.unwrap(),
+        Vec::<String>::new()
+    );
+    wait_for("B's page to show the votes", || {
+        get(&b, &page).1.contains("12 people found this helpful")
+    });
+
+    // A session opened on A works on B.
+    let cookie = session_cookie_from(&a, "author", "a long password");
+    let me = http(&b, "GET", "/api/v1/me", &[("Cookie", &cookie)], None);
+    assert_eq!(me.0, 200, "{}", me.1);
+
+    // Failed sign-ins count across instances: five through A and B together lock the account.
+    for i in 0..5 {
+        let target = if i % 2 == 0 { &a } else { &b };
+        let (status, _) = http(
+            target,
+            "POST",
+            "/api/v1/sessions",
+            &[],
+            Some(r#"{"username": "author", "password": "wrong password"}"#),
+        );
+        assert!(status == 403 || status == 429, "{status}");
+    }
+    let (status, _) = http(
+        &b,
+        "POST",
+        "/api/v1/sessions",
+        &[],
+        Some(r#"{"username": "author", "password": "a long password"}"#),
+    );
+    assert_eq!(status, 429, "the lock is shared");
+    store.close().await;
+}
+
+/// Signs in through the API and returns the `Cookie` header value for the new session.
+fn session_cookie_from(addr: &str, username: &str, password: &str) -> String {
+    use std::io::{Read, Write};
+    let body = format!(r#"{{"username": "{username}", "password": "{password}"}}"#);
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "POST /api/v1/sessions HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
