@@ -54,6 +54,9 @@ pub enum Command {
     /// Manage the catalog.
     #[command(subcommand)]
     Movie(Box<MovieCommand>),
+    /// Copy everything (accounts, sessions, tokens, films, credits, ratings, reviews, votes)
+    /// from one database to another, then verify the copy.
+    MigrateData(MigrateArgs),
 }
 
 #[derive(Args, Clone)]
@@ -70,6 +73,22 @@ pub struct ServeArgs {
     /// Log JSON lines instead of text.
     #[arg(long, env = "MARQUEE_LOG_JSON")]
     pub log_json: bool,
+}
+
+#[derive(Args)]
+pub struct MigrateArgs {
+    /// The database to copy from, e.g. sqlite://./marquee-data/marquee.db
+    #[arg(long)]
+    pub from: String,
+    /// The database to copy into, e.g. postgres://marquee:…@db.example/marquee
+    #[arg(long)]
+    pub to: String,
+    /// Continue a copy that was interrupted (the target already has some of the rows).
+    #[arg(long)]
+    pub resume: bool,
+    /// Rows per batch.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch: u32,
 }
 
 #[derive(Subcommand)]
@@ -213,6 +232,7 @@ fn report_invalid(errors: Vec<marquee_domain::ValidationError>) -> anyhow::Error
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Serve(args) => app::serve(&cli, args.clone()).await,
+        Command::MigrateData(args) => migrate_data(&cli, args).await,
         Command::Movie(cmd) => {
             let store = cli.open_store().await?;
             let result = movie_command(store.as_ref(), &cli.data_dir, cmd).await;
@@ -220,6 +240,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             result
         }
     }
+}
+
+async fn migrate_data(cli: &Cli, args: &MigrateArgs) -> anyhow::Result<()> {
+    let pg = marquee_store_postgres::PgSettings {
+        max_connections: 4,
+        schema: None,
+    };
+    let open = |url: &str| {
+        let url = url.to_owned();
+        let pg = pg.clone();
+        async move {
+            crate::database::kind_of(&url)?;
+            crate::database::open(Some(&url), &cli.data_dir, &pg).await
+        }
+    };
+    let from = open(&args.from)
+        .await
+        .context("opening the source (--from)")?;
+    let to = open(&args.to).await.context("opening the target (--to)")?;
+    let opts = crate::transfer::Options {
+        batch: args.batch,
+        resume: args.resume,
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let result = crate::transfer::migrate(from.as_ref(), to.as_ref(), &opts).await;
+    from.close().await;
+    to.close().await;
+    let report = result?;
+    for t in &report.tables {
+        println!(
+            "{:>14}: {:>9} rows, {:>9} copied now",
+            t.name, t.rows, t.copied
+        );
+    }
+    println!(
+        "verified: every table has the same rows in {} as in {}",
+        crate::database::redact(&args.to),
+        crate::database::redact(&args.from)
+    );
+    Ok(())
 }
 
 async fn movie_command(

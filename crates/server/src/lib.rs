@@ -15,4 +15,5 @@ pub mod ratings;
 pub mod render;
 pub mod state;
 pub mod telemetry;
+pub mod transfer;
 pub mod web;

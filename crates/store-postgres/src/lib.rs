@@ -10,6 +10,7 @@ mod movies;
 mod reviews;
 mod rows;
 pub mod testing;
+mod transfer;
 mod users;
 
 use marquee_store::StoreError;

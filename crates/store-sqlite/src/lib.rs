@@ -8,6 +8,7 @@
 mod movies;
 mod reviews;
 mod rows;
+mod transfer;
 mod users;
 
 use marquee_store::StoreError;

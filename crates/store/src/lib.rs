@@ -6,9 +6,11 @@
 pub mod conformance;
 mod error;
 mod records;
+pub mod transfer;
 
 pub use error::StoreError;
 pub use records::*;
+pub use transfer::Transfer;
 
 use async_trait::async_trait;
 use marquee_domain::{MovieDraft, MovieId, ReviewFilter, ReviewId, UserId};
@@ -157,6 +159,6 @@ pub trait Backend: Send + Sync {
 }
 
 /// Everything a backend offers.
-pub trait Store: MovieStore + ReviewStore + UserStore + Backend + 'static {}
+pub trait Store: MovieStore + ReviewStore + UserStore + Backend + Transfer + 'static {}
 
-impl<T: MovieStore + ReviewStore + UserStore + Backend + 'static> Store for T {}
+impl<T: MovieStore + ReviewStore + UserStore + Backend + Transfer + 'static> Store for T {}

@@ -7,5 +7,6 @@ mod api;
 mod cli;
 mod helpers;
 mod instances;
+mod migrate;
 mod pages;
 mod process;

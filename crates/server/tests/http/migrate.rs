@@ -1,0 +1,168 @@
+//! `marquee migrate-data`: everything copied between backends, verified, never duplicated.
+
+use marquee_store::transfer::{TABLES, Transfer};
+use marquee_store::{Backend, MovieStore, ReviewStore, UserStore};
+use marquee_store_sqlite::SqliteStore;
+use std::process::Command;
+
+fn migrate(dir: &std::path::Path, from: &str, to: &str, extra: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_marquee"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["migrate-data", "--from", from, "--to", to, "--batch", "7"])
+        .args(extra)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A SQLite database with the demo catalog and a row in every table.
+async fn demo_sqlite(dir: &std::path::Path) -> String {
+    let path = dir.join("source.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    marquee_server::demo::load(&store).await.unwrap();
+    let ada = store.credentials("ada").await.unwrap().unwrap().0;
+    store
+        .create_session(b"session-hash", ada.id, 0, i64::MAX)
+        .await
+        .unwrap();
+    store
+        .create_token(ada.id, "tv", b"token-hash", 0)
+        .await
+        .unwrap();
+    store
+        .record_login_failure("user:ada", 0, 1000)
+        .await
+        .unwrap();
+    store.shared_secret("csrf-key", &[7; 32]).await.unwrap();
+    for t in TABLES {
+        assert!(
+            store.count_rows(t).await.unwrap() > 0,
+            "{} is empty in the source",
+            t.name
+        );
+    }
+    store.close().await;
+    format!("sqlite://{}", path.display())
+}
+
+async fn counts(store: &dyn marquee_store::Store) -> Vec<u64> {
+    let mut out = Vec::new();
+    for t in TABLES {
+        out.push(store.count_rows(t).await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_to_sqlite_copies_everything_and_refuses_a_non_empty_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let from = demo_sqlite(dir.path()).await;
+    let to = format!("sqlite://{}", dir.path().join("copy.db").display());
+    let (ok, out) = migrate(dir.path(), &from, &to, &[]);
+    assert!(ok, "{out}");
+    assert!(out.contains("verified"), "{out}");
+    let (ok, out) = migrate(dir.path(), &from, &to, &[]);
+    assert!(!ok && out.contains("the target is not empty"), "{out}");
+    // Running again with --resume adds nothing and still verifies.
+    let (ok, out) = migrate(dir.path(), &from, &to, &["--resume"]);
+    assert!(ok && out.contains("verified"), "{out}");
+    let copy = SqliteStore::open(&dir.path().join("copy.db"))
+        .await
+        .unwrap();
+    let src = SqliteStore::open(&dir.path().join("source.db"))
+        .await
+        .unwrap();
+    assert_eq!(counts(&copy).await, counts(&src).await);
+    let work = copy.movie_by_slug("the-work").await.unwrap().unwrap();
+    assert_eq!(copy.movie_stats(work.id).await.unwrap().review_count, 9);
+    assert!(copy.audit_aggregates().await.unwrap().is_empty());
+    // The copy keeps working: new rows get fresh ids.
+    assert!(copy.credentials("ada").await.unwrap().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_urls_are_refused_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = migrate(
+        dir.path(),
+        "mysql://root:hunter2@x/db",
+        "sqlite://x.db",
+        &[],
+    );
+    assert!(
+        !ok && out.contains("not supported") && !out.contains("hunter2"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_to_postgres_and_back_survives_an_interruption_without_duplicates() {
+    let Some(pg) = marquee_store_postgres::testing::fresh_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let from = demo_sqlite(dir.path()).await;
+    let src = SqliteStore::open(&dir.path().join("source.db"))
+        .await
+        .unwrap();
+    // An interrupted copy: parents and part of the reviews arrived before the stop.
+    let target = marquee_store_postgres::PgStore::connect(&pg, &Default::default())
+        .await
+        .unwrap();
+    for t in TABLES.iter().take_while(|t| t.name != "reviews") {
+        let rows = src.export_rows(t, None, 10_000).await.unwrap();
+        target.import_rows(t, &rows).await.unwrap();
+    }
+    let reviews = TABLES.iter().find(|t| t.name == "reviews").unwrap();
+    let some = src.export_rows(reviews, None, 20).await.unwrap();
+    target.import_rows(reviews, &some).await.unwrap();
+    let (ok, out) = migrate(dir.path(), &from, &pg, &[]);
+    assert!(!ok && out.contains("--resume"), "{out}");
+    let (ok, out) = migrate(dir.path(), &from, &pg, &["--resume"]);
+    assert!(ok && out.contains("verified"), "{out}");
+    assert_eq!(
+        counts(&target).await,
+        counts(&src).await,
+        "nothing is duplicated"
+    );
+    assert!(target.audit_aggregates().await.unwrap().is_empty());
+    // New rows after the copy do not collide with copied ids.
+    let work = target.movie_by_slug("the-work").await.unwrap().unwrap();
+    let newcomer = target
+        .create_user(&marquee_store::NewUser {
+            username: marquee_domain::Username::parse("newcomer").unwrap(),
+            display_name: marquee_domain::DisplayName::parse("New").unwrap(),
+            password_hash: "x".into(),
+            now_ms: 0,
+        })
+        .await
+        .unwrap();
+    assert!(!newcomer.is_admin);
+    let rating = marquee_store::RatingInput {
+        stars: marquee_domain::Stars::new(3).unwrap(),
+        headline: None,
+        body: None,
+        anonymous: false,
+        now_ms: 0,
+    };
+    target
+        .put_rating(work.id, newcomer.id, &rating)
+        .await
+        .unwrap();
+    target.close().await;
+    // And back again into a new SQLite file.
+    let back = format!("sqlite://{}", dir.path().join("back.db").display());
+    let (ok, out) = migrate(dir.path(), &pg, &back, &[]);
+    assert!(ok && out.contains("verified"), "{out}");
+    let back = SqliteStore::open(&dir.path().join("back.db"))
+        .await
+        .unwrap();
+    let work = back.movie_by_slug("the-work").await.unwrap().unwrap();
+    assert_eq!(back.movie_stats(work.id).await.unwrap().rating_count, 11);
+}
