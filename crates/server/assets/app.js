@@ -101,7 +101,7 @@
     });
 
     const helpfulLine = (n) =>
-      n === 0 ? '' : n === 1 ? '1 person found this helpful' : `${n} people found this helpful`;
+      n === 0 ? '' : n === 1 ? '1 person found this helpful' : `${n.toLocaleString('en-US')} people found this helpful`;
 
     document.querySelectorAll('form.vote-form[data-review-id]').forEach((form) => {
       const buttons = [...form.querySelectorAll('button[data-vote]')];

@@ -42,6 +42,7 @@ pub async fn serve(cli: &Cli, args: ServeArgs) -> anyhow::Result<()> {
         data_dir: data_dir.to_path_buf(),
         signin_failures_allowed: 5,
         signin_window_ms: 15 * 60 * 1000,
+        trusted_proxies: args.trusted_proxies.clone(),
     };
     let state = AppState::new(store.clone(), settings).await?;
     if store_is_new(&state).await? {

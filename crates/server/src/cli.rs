@@ -70,6 +70,14 @@ pub struct ServeArgs {
     /// Fill an empty database with the demo catalog.
     #[arg(long)]
     pub demo: bool,
+    /// A reverse proxy (IP address) whose X-Forwarded-For header names the real client, for
+    /// sign-in throttling; repeat for several, or comma-separate in the variable.
+    #[arg(
+        long = "trusted-proxy",
+        env = "MARQUEE_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Log JSON lines instead of text.
     #[arg(long, env = "MARQUEE_LOG_JSON")]
     pub log_json: bool,

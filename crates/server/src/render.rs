@@ -26,8 +26,43 @@ impl Chrome {
     }
 }
 
+/// "1 rating", "23 ratings", "100,000 ratings".
 pub fn plural(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
+/// 1234567 as "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_with_thousands_separators_and_the_right_plural() {
+        assert_eq!(plural(1, "rating", "ratings"), "1 rating");
+        assert_eq!(plural(0, "review", "reviews"), "0 reviews");
+        assert_eq!(plural(100_000, "rating", "ratings"), "100,000 ratings");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+    }
+
+    #[test]
+    fn the_facts_line_reads_year_dot_runtime() {
+        assert_eq!(facts_line(Some(2017), Some(89)), "2017 • 89 minutes");
+        assert_eq!(facts_line(None, Some(1)), "1 minute");
+        assert_eq!(facts_line(Some(1922), None), "1922");
+    }
 }
 
 /// "2017 • 89 minutes", or whichever half is known.
@@ -176,7 +211,7 @@ pub fn helpful_line(yes: u64) -> String {
     match yes {
         0 => String::new(),
         1 => "1 person found this helpful".to_owned(),
-        n => format!("{n} people found this helpful"),
+        n => format!("{} people found this helpful", thousands(n)),
     }
 }
 

@@ -28,6 +28,8 @@ pub struct Settings {
     /// Failed sign-ins allowed per account (and ten times that per client address) per window.
     pub signin_failures_allowed: u32,
     pub signin_window_ms: i64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Settings {

@@ -77,7 +77,10 @@ impl SqliteStore {
             path: label.to_owned(),
             source,
         };
+        // A SQLite connection is a file handle in this process: it can not go stale the way a
+        // network connection can, so the pool's ping before every checkout is pure overhead.
         let write = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .connect_with(options.clone())
@@ -102,6 +105,7 @@ impl SqliteStore {
             .map_or(4, |n| n.get() as u32 * 2)
             .max(4);
         let read = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(readers)
             .connect_with(options)
             .await

@@ -183,20 +183,66 @@ impl FromRequestParts<AppState> for ApiUser {
     }
 }
 
-/// The client's address as the server saw it (the peer of the TCP connection), for throttling.
+/// The client's address, for throttling: the TCP peer, or, when the peer is a trusted reverse
+/// proxy (`--trusted-proxy`), the nearest address in `X-Forwarded-For` that is not one of ours.
 /// Requests built in tests without a connection count as `local`.
 pub struct ClientAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map_or_else(|| "local".to_owned(), |c| c.0.ip().to_string());
-        Ok(Self(addr))
+            .map(|c| c.0.ip());
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(Self(client_ip(
+            peer,
+            &forwarded,
+            &state.settings.trusted_proxies,
+        )))
     }
+}
+
+/// Walks `X-Forwarded-For` from the right (the entries our proxies appended) past every trusted
+/// proxy; the first other address is the client. Anything unparsable stops the walk, so a
+/// client can not push a fake address past a trusted proxy.
+pub fn client_ip(
+    peer: Option<std::net::IpAddr>,
+    forwarded: &str,
+    trusted: &[std::net::IpAddr],
+) -> String {
+    let Some(mut current) = peer else {
+        return "local".to_owned();
+    };
+    if trusted.contains(&current) {
+        for hop in forwarded
+            .rsplit(',')
+            .map(str::trim)
+            .filter(|h| !h.is_empty())
+        {
+            match hop.parse::<std::net::IpAddr>() {
+                Ok(ip) => {
+                    current = ip;
+                    if !trusted.contains(&ip) {
+                        break;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+    }
+    current.to_string()
 }
 
 /// Any API caller; `None` when signed out.
@@ -382,6 +428,30 @@ mod tests {
         ] {
             assert!(local_path(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_client_address_comes_from_forwarded_for_only_behind_a_trusted_proxy() {
+        let proxy: std::net::IpAddr = "127.0.0.1".parse().unwrap();
+        let trusted = [proxy];
+        assert_eq!(
+            client_ip(Some(proxy), "203.0.113.9", &trusted),
+            "203.0.113.9"
+        );
+        // A client-supplied entry to the left of the real one is ignored.
+        assert_eq!(
+            client_ip(Some(proxy), "6.6.6.6, 203.0.113.9", &trusted),
+            "203.0.113.9"
+        );
+        // Without trust the header means nothing.
+        assert_eq!(client_ip(Some(proxy), "203.0.113.9", &[]), "127.0.0.1");
+        let other: std::net::IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(
+            client_ip(Some(other), "203.0.113.9", &trusted),
+            "198.51.100.7"
+        );
+        assert_eq!(client_ip(Some(proxy), "garbage", &trusted), "127.0.0.1");
+        assert_eq!(client_ip(None, "", &trusted), "local");
     }
 
     #[test]

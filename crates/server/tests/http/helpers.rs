@@ -82,6 +82,7 @@ pub async fn spawn_app_at(public_url: &str) -> TestApp {
         data_dir: dir.path().to_path_buf(),
         signin_failures_allowed: 5,
         signin_window_ms: 15 * 60 * 1000,
+        trusted_proxies: Vec::new(),
     };
     let state = AppState::new(store.clone(), settings).await.unwrap();
     TestApp {

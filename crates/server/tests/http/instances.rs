@@ -7,6 +7,7 @@ use marquee_domain::*;
 use marquee_server::auth;
 use marquee_store::{Backend, MovieStore, NewUser, RatingInput, ReviewStore, UserStore};
 use marquee_store_postgres::{PgSettings, PgStore};
+use std::process::Command;
 
 async fn user_with_token(
     store: &PgStore,
@@ -245,4 +246,130 @@ fn session_cookie_from(addr: &str, username: &str, password: &str) -> String {
         .and_then(|c| c.split(';').next())
         .expect("a session cookie")
         .to_owned()
+}
+
+/// A free port on 127.0.0.1 (there is a small window before nginx takes it; fine for a test).
+fn free_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+/// nginx with `deploy/nginx.conf`, only its addresses swapped; stopped when dropped.
+struct Nginx(std::process::Child);
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM to the master stops its workers too; SIGKILL would orphan them.
+        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let _ = self.0.wait();
+    }
+}
+
+fn nginx_binary() -> Option<&'static str> {
+    let found = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "nginx is missing, and CI=true does not allow skipping"
+        );
+        eprintln!("SKIPPED: nginx is not installed (apt-get install nginx-light)");
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_deploy_nginx_config_balances_two_instances_and_survives_one_stopping() {
+    let Some(nginx) = nginx_binary() else { return };
+    let Some(url) = marquee_store_postgres::testing::fresh_database().await else {
+        return;
+    };
+    let store = PgStore::connect(
+        &url,
+        &PgSettings {
+            max_connections: 2,
+            schema: None,
+        },
+    )
+    .await
+    .unwrap();
+    let film = store
+        .create_movie(&MovieDraft {
+            slug: Slug::parse("balanced").unwrap(),
+            title: Title::parse("Balanced").unwrap(),
+            original_title: None,
+            year: None,
+            runtime: None,
+            synopsis: Synopsis::parse("").unwrap(),
+            genres: vec![],
+            directors: vec![],
+            cast: vec![],
+            content_rating: ContentRating::NotRated,
+            language: Language::parse("").unwrap(),
+        })
+        .await
+        .unwrap();
+    let (_, token) = user_with_token(&store, "viewer", "x").await;
+    let (dir_a, dir_b, conf_dir) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let trust = ["--trusted-proxy", "127.0.0.1"];
+    let mut a = Server::start(dir_a.path(), &["--database-url", &url], &trust);
+    let b = Server::start(dir_b.path(), &["--database-url", &url], &trust);
+    let front = free_addr();
+    let conf = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../deploy/nginx.conf"
+    ))
+    .unwrap()
+    .replace("127.0.0.1:8081", &a.addr)
+    .replace("127.0.0.1:8082", &b.addr)
+    .replace("127.0.0.1:8080", &front);
+    std::fs::write(conf_dir.path().join("nginx.conf"), conf).unwrap();
+    let _nginx = Nginx(
+        Command::new(nginx)
+            .arg("-p")
+            .arg(conf_dir.path())
+            .args(["-c", "nginx.conf", "-g", "daemon off;"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for("nginx to listen", || {
+        std::net::TcpStream::connect(&front).is_ok()
+    });
+    let page = format!("/movies/{}", film.slug);
+    for _ in 0..10 {
+        assert_eq!(get(&front, &page).0, 200);
+    }
+    let rating = format!("/api/v1/movies/{}/rating", film.id);
+    let (status, body) = http(
+        &front,
+        "PUT",
+        &rating,
+        &[("Authorization", &bearer(&token))],
+        Some(r#"{"stars": 5}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    // One instance stops; nginx sends everything to the other, and nothing is lost.
+    assert!(a.terminate().success());
+    for _ in 0..10 {
+        let (status, body) = get(&front, &page);
+        assert_eq!(status, 200);
+        assert!(body.contains("1 rating"), "{body}");
+    }
+    let (status, _) = http(
+        &front,
+        "PUT",
+        &rating,
+        &[("Authorization", &bearer(&token))],
+        Some(r#"{"stars": 3}"#),
+    );
+    assert_eq!(status, 200);
+    drop(b);
+    store.close().await;
 }

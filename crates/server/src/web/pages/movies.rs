@@ -1,7 +1,7 @@
 //! The film pages: the catalog list, a film's title page, all of its reviews, and the forms
 //! that rate, review and vote.
 
-use crate::cache::CachedPage;
+use crate::cache::{CachedPage, Ticket, TitleData};
 use crate::error::{AppError, PageResult};
 use crate::ratings;
 use crate::render::{
@@ -19,6 +19,7 @@ use marquee_domain::{MovieId, ReviewCursor, ReviewFilter, ReviewId, ReviewSort, 
 use marquee_store::{Movie, User};
 use serde::Deserialize;
 use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 const PAGE_SIZE: u32 = 20;
 
@@ -96,26 +97,42 @@ async fn find_movie(state: &AppState, slug: &str) -> PageResult<Movie> {
         .ok_or(AppError::NotFound("film"))
 }
 
+/// What the title page shows everyone, from the cache or read afresh (and then cached).
+async fn title_data(state: &AppState, slug: &str) -> PageResult<(Ticket, Arc<TitleData>)> {
+    if let Some(hit) = state.cache.get_data(slug) {
+        return Ok(hit);
+    }
+    let found = find_movie(state, slug).await?;
+    // Take the ticket before reading what the page shows, then read it all afresh.
+    let ticket = state.cache.ticket(found.id);
+    let movie = state
+        .store
+        .movie_by_id(found.id)
+        .await?
+        .ok_or(AppError::NotFound("film"))?;
+    let stats = state.store.movie_stats(movie.id).await?;
+    let filter = ReviewFilter {
+        sort: ReviewSort::Helpful,
+        stars: None,
+        after: None,
+        limit: 3,
+    };
+    let top = state.store.list_reviews(movie.id, &filter).await?;
+    let data = Arc::new(TitleData { movie, stats, top });
+    if data.movie.slug == slug {
+        state.cache.put_data(ticket, slug, data.clone());
+    }
+    Ok((ticket, data))
+}
+
 /// Renders the title page for a viewer (or for everyone signed out, when `viewer` is `None`).
 async fn render_title_page(
     state: &AppState,
-    movie: &Movie,
+    data: &TitleData,
     viewer: Option<(&User, &str)>,
     form: Option<RatingFormView>,
 ) -> PageResult<String> {
-    let stats = state.store.movie_stats(movie.id).await?;
-    let top = state
-        .store
-        .list_reviews(
-            movie.id,
-            &ReviewFilter {
-                sort: ReviewSort::Helpful,
-                stars: None,
-                after: None,
-                limit: 3,
-            },
-        )
-        .await?;
+    let movie = &data.movie;
     let user = viewer.map(|(u, _)| u);
     let form = match (form, user) {
         (Some(f), _) => f,
@@ -131,8 +148,8 @@ async fn render_title_page(
     let page = TitlePage {
         chrome: Chrome::for_user(user, viewer.map(|(_, c)| c.to_owned())),
         m: MovieView::new(movie),
-        stats: StatsView::new(&stats),
-        reviews: review_views(state, &top, user).await?,
+        stats: StatsView::new(&data.stats),
+        reviews: review_views(state, &data.top, user).await?,
         signed_in: user.is_some(),
         csrf: viewer.map(|(_, c)| c.to_owned()).unwrap_or_default(),
         form,
@@ -205,30 +222,23 @@ pub async fn show_movie(
     headers: HeaderMap,
 ) -> PageResult<Response> {
     if Viewer::is_anonymous_request(&headers) {
-        if let Some(page) = state.cache.get(&slug) {
+        if let Some(page) = state.cache.get_page(&slug) {
             return Ok(cached_response(page, &headers));
         }
-        let found = find_movie(&state, &slug).await?;
-        // Take the ticket before reading what the page shows, then read it all afresh.
-        let ticket = state.cache.ticket(found.id);
-        let movie = state
-            .store
-            .movie_by_id(found.id)
-            .await?
-            .ok_or(AppError::NotFound("film"))?;
-        let html = render_title_page(&state, &movie, None, None).await?;
+        let (ticket, data) = title_data(&state, &slug).await?;
+        let html = render_title_page(&state, &data, None, None).await?;
         let page = CachedPage {
             etag: etag_of(&html),
             html: Bytes::from(html),
         };
-        state.cache.put(ticket, &movie.slug, page.clone());
+        state.cache.put_page(ticket, &slug, page.clone());
         return Ok(cached_response(page, &headers));
     }
     let viewer = Viewer::from_request_headers(&headers, &state).await?;
-    let movie = find_movie(&state, &slug).await?;
+    let (_, data) = title_data(&state, &slug).await?;
     let html = match (&viewer.user, &viewer.csrf_token) {
-        (Some(u), Some(csrf)) => render_title_page(&state, &movie, Some((u, csrf)), None).await?,
-        _ => render_title_page(&state, &movie, None, None).await?,
+        (Some(u), Some(csrf)) => render_title_page(&state, &data, Some((u, csrf)), None).await?,
+        _ => render_title_page(&state, &data, None, None).await?,
     };
     Ok(html_response(StatusCode::OK, html, true))
 }
@@ -287,7 +297,8 @@ pub async fn save_rating(
                 errors: errors.iter().map(|e| e.to_string()).collect(),
             };
             let csrf = viewer.csrf_token.unwrap_or_default();
-            let html = render_title_page(&state, &movie, Some((&user, &csrf)), Some(form)).await?;
+            let (_, data) = title_data(&state, &slug).await?;
+            let html = render_title_page(&state, &data, Some((&user, &csrf)), Some(form)).await?;
             Ok(html_response(StatusCode::UNPROCESSABLE_ENTITY, html, true))
         }
     }
