@@ -57,6 +57,9 @@ pub enum Command {
     /// Copy everything (accounts, sessions, tokens, films, credits, ratings, reviews, votes)
     /// from one database to another, then verify the copy.
     MigrateData(MigrateArgs),
+    /// Recount every film's and review's aggregates from the stored ratings and votes and report
+    /// any that disagree (exit status 1 if so).
+    Verify,
 }
 
 #[derive(Args, Clone)]
@@ -241,6 +244,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Serve(args) => app::serve(&cli, args.clone()).await,
         Command::MigrateData(args) => migrate_data(&cli, args).await,
+        Command::Verify => {
+            let store = cli.open_store().await?;
+            let problems = store.audit_aggregates().await;
+            store.close().await;
+            let problems = problems?;
+            if problems.is_empty() {
+                println!(
+                    "consistent: every average, histogram, review count and vote count matches the stored rows"
+                );
+                Ok(())
+            } else {
+                for p in &problems {
+                    println!("{p}");
+                }
+                bail!(
+                    "{} aggregates disagree with the stored rows",
+                    problems.len()
+                )
+            }
+        }
         Command::Movie(cmd) => {
             let store = cli.open_store().await?;
             let result = movie_command(store.as_ref(), &cli.data_dir, cmd).await;

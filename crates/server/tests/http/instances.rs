@@ -260,7 +260,9 @@ struct Nginx(std::process::Child);
 impl Drop for Nginx {
     fn drop(&mut self) {
         // SIGTERM to the master stops its workers too; SIGKILL would orphan them.
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
         let _ = self.0.wait();
     }
 }

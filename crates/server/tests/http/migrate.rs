@@ -82,8 +82,28 @@ async fn sqlite_to_sqlite_copies_everything_and_refuses_a_non_empty_target() {
     let work = copy.movie_by_slug("the-work").await.unwrap().unwrap();
     assert_eq!(copy.movie_stats(work.id).await.unwrap().review_count, 9);
     assert!(copy.audit_aggregates().await.unwrap().is_empty());
-    // The copy keeps working: new rows get fresh ids.
     assert!(copy.credentials("ada").await.unwrap().is_some());
+    let verify = Command::new(env!("CARGO_BIN_EXE_marquee"))
+        .args(["--database-url", &to, "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success() && String::from_utf8_lossy(&verify.stdout).contains("consistent")
+    );
+    // `verify` notices a counter that disagrees with the rows.
+    sqlx::query("UPDATE movies SET rating_count = rating_count + 1 WHERE slug = 'the-work'")
+        .execute(copy.write_pool())
+        .await
+        .unwrap();
+    let verify = Command::new(env!("CARGO_BIN_EXE_marquee"))
+        .args(["--database-url", &to, "verify"])
+        .output()
+        .unwrap();
+    assert!(!verify.status.success());
+    assert!(
+        String::from_utf8_lossy(&verify.stdout).contains("stored"),
+        "{verify:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
