@@ -65,38 +65,73 @@ async fn fetch_review(conn: &mut PgConnection, id: i64) -> Result<Option<Review>
     .transpose()
 }
 
-/// Applies a vote change to a review's counts and score in one UPDATE. Every caller holds the
-/// review's row lock, so reading the counts first cannot race. One UPDATE rather than two
-/// matters here: PostgreSQL re-checks a row's foreign keys when a transaction updates a row
-/// version it created itself, which takes a share lock on the film row and can deadlock against
-/// a rating of that film.
-async fn shift_votes(
+/// A review's vote counts as read inside a write transaction, with the caller's current vote.
+struct VoteState {
+    author: i64,
+    movie: i64,
+    yes: i64,
+    no: i64,
+    mine: Option<bool>,
+}
+
+/// Locks the review's row (every writer takes the review before its votes), then reads the
+/// voter's current vote. Two statements on purpose: under READ COMMITTED a statement that waited
+/// for the lock still sees other rows (the vote) as of its own start, so a joined read could miss
+/// a vote committed by the transaction it waited for, and count the same vote twice.
+async fn vote_state(
     conn: &mut PgConnection,
     review: ReviewId,
-    d_yes: i64,
-    d_no: i64,
+    voter: UserId,
+) -> Result<Option<VoteState>, sqlx::Error> {
+    let Some(row) = sqlx::query(
+        "SELECT user_id, movie_id, helpful_yes, helpful_no FROM reviews \
+         WHERE id = $1 AND body IS NOT NULL FOR UPDATE",
+    )
+    .bind(review.0)
+    .fetch_optional(&mut *conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let mine: Option<bool> =
+        sqlx::query_scalar("SELECT helpful FROM votes WHERE review_id = $1 AND user_id = $2")
+            .bind(review.0)
+            .bind(voter.0)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(Some(VoteState {
+        author: row.try_get(0)?,
+        movie: row.try_get(1)?,
+        yes: row.try_get(2)?,
+        no: row.try_get(3)?,
+        mine,
+    }))
+}
+
+/// Stores a review's new counts and their Wilson score in one UPDATE. One UPDATE, not two,
+/// matters on PostgreSQL: updating a row version the transaction itself created re-checks its
+/// foreign keys, which share-locks the film row and can deadlock against a rating.
+async fn store_tally(
+    conn: &mut PgConnection,
+    review: ReviewId,
+    state: &VoteState,
+    yes: i64,
+    no: i64,
     my_vote: Option<bool>,
 ) -> Result<VoteTally, sqlx::Error> {
-    let row = sqlx::query("SELECT helpful_yes, helpful_no, movie_id FROM reviews WHERE id = $1")
-        .bind(review.0)
-        .fetch_one(&mut *conn)
-        .await?;
-    let yes = (row.try_get::<i64, _>(0)? + d_yes) as u64;
-    let no = (row.try_get::<i64, _>(1)? + d_no) as u64;
-    let movie_id = MovieId(row.try_get(2)?);
-    let score = wilson_lower_bound(yes, no);
+    let score = wilson_lower_bound(yes as u64, no as u64);
     sqlx::query("UPDATE reviews SET helpful_yes = $1, helpful_no = $2, score = $3 WHERE id = $4")
-        .bind(yes as i64)
-        .bind(no as i64)
+        .bind(yes)
+        .bind(no)
         .bind(score)
         .bind(review.0)
         .execute(&mut *conn)
         .await?;
     Ok(VoteTally {
         review_id: review,
-        movie_id,
-        helpful_yes: yes,
-        helpful_no: no,
+        movie_id: MovieId(state.movie),
+        helpful_yes: yes as u64,
+        helpful_no: no as u64,
         score,
         my_vote,
     })
@@ -346,28 +381,16 @@ impl ReviewStore for PgStore {
         helpful: bool,
     ) -> StoreResult<VoteTally> {
         let mut tx = self.begin_write().await?;
-        let target = sqlx::query(
-            "SELECT user_id FROM reviews WHERE id = $1 AND body IS NOT NULL FOR UPDATE",
-        )
-        .bind(review.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound("review"))?;
-        let author: i64 = target.try_get(0).map_err(db_err)?;
-        if author == voter.0 {
+        let state = vote_state(&mut tx, review, voter)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound("review"))?;
+        if state.author == voter.0 {
             return Err(StoreError::Forbidden(
                 "You cannot vote on your own review.".into(),
             ));
         }
-        let previous: Option<bool> =
-            sqlx::query_scalar("SELECT helpful FROM votes WHERE review_id = $1 AND user_id = $2")
-                .bind(review.0)
-                .bind(voter.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        if previous == Some(helpful) {
+        if state.mine == Some(helpful) {
             return Err(StoreError::Conflict(
                 "You have already voted on this review.".into(),
             ));
@@ -383,18 +406,18 @@ impl ReviewStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let (mut d_yes, mut d_no) = (0, 0);
-        match previous {
-            Some(true) => d_yes -= 1,
-            Some(false) => d_no -= 1,
+        let (mut yes, mut no) = (state.yes, state.no);
+        match state.mine {
+            Some(true) => yes -= 1,
+            Some(false) => no -= 1,
             None => {}
         }
         if helpful {
-            d_yes += 1
+            yes += 1
         } else {
-            d_no += 1
+            no += 1
         }
-        let tally = shift_votes(&mut tx, review, d_yes, d_no, Some(helpful))
+        let tally = store_tally(&mut tx, review, &state, yes, no, Some(helpful))
             .await
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
@@ -403,23 +426,25 @@ impl ReviewStore for PgStore {
 
     async fn delete_vote(&self, review: ReviewId, voter: UserId) -> StoreResult<VoteTally> {
         let mut tx = self.begin_write().await?;
-        // The review row first, as every writer does: review, then its votes.
-        sqlx::query("SELECT id FROM reviews WHERE id = $1 FOR UPDATE")
+        let state = vote_state(&mut tx, review, voter)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound("vote"))?;
+        let Some(previous) = state.mine else {
+            return Err(StoreError::NotFound("vote"));
+        };
+        sqlx::query("DELETE FROM votes WHERE review_id = $1 AND user_id = $2")
             .bind(review.0)
+            .bind(voter.0)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let previous: bool = sqlx::query_scalar(
-            "DELETE FROM votes WHERE review_id = $1 AND user_id = $2 RETURNING helpful",
-        )
-        .bind(review.0)
-        .bind(voter.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound("vote"))?;
-        let (d_yes, d_no) = if previous { (-1, 0) } else { (0, -1) };
-        let tally = shift_votes(&mut tx, review, d_yes, d_no, None)
+        let (yes, no) = if previous {
+            (state.yes - 1, state.no)
+        } else {
+            (state.yes, state.no - 1)
+        };
+        let tally = store_tally(&mut tx, review, &state, yes, no, None)
             .await
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;

@@ -65,37 +65,65 @@ async fn fetch_review(conn: &mut SqliteConnection, id: i64) -> Result<Option<Rev
     .transpose()
 }
 
-/// Applies a vote change to a review's counts and stores the new Wilson score.
-async fn shift_votes(
+/// A review's vote counts as read inside a write transaction, with the caller's current vote.
+struct VoteState {
+    author: i64,
+    movie: i64,
+    yes: i64,
+    no: i64,
+    mine: Option<bool>,
+}
+
+/// Reads the review together with the voter's current vote, in one statement.
+async fn vote_state(
     conn: &mut SqliteConnection,
     review: ReviewId,
-    d_yes: i64,
-    d_no: i64,
+    voter: UserId,
+) -> Result<Option<VoteState>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT r.user_id, r.movie_id, r.helpful_yes, r.helpful_no, v.helpful FROM reviews r \
+         LEFT JOIN votes v ON v.review_id = r.id AND v.user_id = ? \
+         WHERE r.id = ? AND r.body IS NOT NULL",
+    )
+    .bind(voter.0)
+    .bind(review.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|row| {
+        Ok(VoteState {
+            author: row.try_get(0)?,
+            movie: row.try_get(1)?,
+            yes: row.try_get(2)?,
+            no: row.try_get(3)?,
+            mine: row.try_get(4)?,
+        })
+    })
+    .transpose()
+}
+
+/// Stores a review's new counts and their Wilson score in one UPDATE
+/// (the counts were read under the write lock, so nothing changed them meanwhile).
+async fn store_tally(
+    conn: &mut SqliteConnection,
+    review: ReviewId,
+    state: &VoteState,
+    yes: i64,
+    no: i64,
     my_vote: Option<bool>,
 ) -> Result<VoteTally, sqlx::Error> {
-    let row = sqlx::query(
-        "UPDATE reviews SET helpful_yes = helpful_yes + ?, helpful_no = helpful_no + ? \
-         WHERE id = ? RETURNING helpful_yes, helpful_no, movie_id",
-    )
-    .bind(d_yes)
-    .bind(d_no)
-    .bind(review.0)
-    .fetch_one(&mut *conn)
-    .await?;
-    let yes = row.try_get::<i64, _>(0)? as u64;
-    let no = row.try_get::<i64, _>(1)? as u64;
-    let movie_id = MovieId(row.try_get(2)?);
-    let score = wilson_lower_bound(yes, no);
-    sqlx::query("UPDATE reviews SET score = ? WHERE id = ?")
+    let score = wilson_lower_bound(yes as u64, no as u64);
+    sqlx::query("UPDATE reviews SET helpful_yes = ?, helpful_no = ?, score = ? WHERE id = ?")
+        .bind(yes)
+        .bind(no)
         .bind(score)
         .bind(review.0)
         .execute(&mut *conn)
         .await?;
     Ok(VoteTally {
         review_id: review,
-        movie_id,
-        helpful_yes: yes,
-        helpful_no: no,
+        movie_id: MovieId(state.movie),
+        helpful_yes: yes as u64,
+        helpful_no: no as u64,
         score,
         my_vote,
     })
@@ -335,26 +363,16 @@ impl ReviewStore for SqliteStore {
         helpful: bool,
     ) -> StoreResult<VoteTally> {
         let mut tx = self.begin_write().await?;
-        let target = sqlx::query("SELECT user_id FROM reviews WHERE id = ? AND body IS NOT NULL")
-            .bind(review.0)
-            .fetch_optional(&mut *tx)
+        let state = vote_state(&mut tx, review, voter)
             .await
             .map_err(db_err)?
             .ok_or(StoreError::NotFound("review"))?;
-        let author: i64 = target.try_get(0).map_err(db_err)?;
-        if author == voter.0 {
+        if state.author == voter.0 {
             return Err(StoreError::Forbidden(
                 "You cannot vote on your own review.".into(),
             ));
         }
-        let previous: Option<bool> =
-            sqlx::query_scalar("SELECT helpful FROM votes WHERE review_id = ? AND user_id = ?")
-                .bind(review.0)
-                .bind(voter.0)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
-        if previous == Some(helpful) {
+        if state.mine == Some(helpful) {
             return Err(StoreError::Conflict(
                 "You have already voted on this review.".into(),
             ));
@@ -370,18 +388,18 @@ impl ReviewStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let (mut d_yes, mut d_no) = (0, 0);
-        match previous {
-            Some(true) => d_yes -= 1,
-            Some(false) => d_no -= 1,
+        let (mut yes, mut no) = (state.yes, state.no);
+        match state.mine {
+            Some(true) => yes -= 1,
+            Some(false) => no -= 1,
             None => {}
         }
         if helpful {
-            d_yes += 1
+            yes += 1
         } else {
-            d_no += 1
+            no += 1
         }
-        let tally = shift_votes(&mut tx, review, d_yes, d_no, Some(helpful))
+        let tally = store_tally(&mut tx, review, &state, yes, no, Some(helpful))
             .await
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
@@ -390,17 +408,25 @@ impl ReviewStore for SqliteStore {
 
     async fn delete_vote(&self, review: ReviewId, voter: UserId) -> StoreResult<VoteTally> {
         let mut tx = self.begin_write().await?;
-        let previous: bool = sqlx::query_scalar(
-            "DELETE FROM votes WHERE review_id = ? AND user_id = ? RETURNING helpful",
-        )
-        .bind(review.0)
-        .bind(voter.0)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or(StoreError::NotFound("vote"))?;
-        let (d_yes, d_no) = if previous { (-1, 0) } else { (0, -1) };
-        let tally = shift_votes(&mut tx, review, d_yes, d_no, None)
+        let state = vote_state(&mut tx, review, voter)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound("vote"))?;
+        let Some(previous) = state.mine else {
+            return Err(StoreError::NotFound("vote"));
+        };
+        sqlx::query("DELETE FROM votes WHERE review_id = ? AND user_id = ?")
+            .bind(review.0)
+            .bind(voter.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let (yes, no) = if previous {
+            (state.yes - 1, state.no)
+        } else {
+            (state.yes, state.no - 1)
+        };
+        let tally = store_tally(&mut tx, review, &state, yes, no, None)
             .await
             .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;

@@ -327,6 +327,36 @@ pub async fn concurrent_ratings_and_votes_leave_every_aggregate_consistent(store
     assert_eq!(s.histogram.iter().sum::<u64>(), 24);
 }
 
+pub async fn the_same_vote_raced_from_many_tasks_counts_once(store: Arc<dyn Store>) {
+    let m = store.create_movie(&draft("the-work")).await.unwrap();
+    let author = user(&*store, "author").await;
+    let r = store
+        .put_rating(m.id, author.id, &rating(5, Some("Text."), 1))
+        .await
+        .unwrap();
+    for i in 0..5 {
+        let voter = user(&*store, &format!("racer{i}")).await;
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move { store.put_vote(r.id, voter.id, true).await })
+            })
+            .collect();
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict(_)) => {}
+                Err(e) => panic!("unexpected {e}"),
+            }
+        }
+        assert_eq!(ok, 1, "exactly one of the raced votes counts");
+    }
+    let r = store.review_by_id(r.id).await.unwrap().unwrap();
+    assert_eq!((r.helpful_yes, r.helpful_no), (5, 0));
+    assert!(store.audit_aggregates().await.unwrap().is_empty());
+}
+
 pub async fn the_first_account_is_the_admin_and_usernames_are_unique(store: Arc<dyn Store>) {
     assert!(user(&*store, "first").await.is_admin);
     assert!(!user(&*store, "second").await.is_admin);
@@ -414,7 +444,7 @@ pub async fn a_shared_secret_is_created_once_and_then_kept(store: Arc<dyn Store>
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::conformance_tests!(@each $make, films_keep_their_credits_in_order_and_slugs_are_unique, ratings_keep_the_average_histogram_and_review_count_in_step, votes_follow_the_rules_and_keep_counts_and_score_in_step, most_helpful_orders_by_wilson_score_then_newest, keyset_pages_neither_repeat_nor_skip_while_reviews_are_added, concurrent_ratings_and_votes_leave_every_aggregate_consistent, the_first_account_is_the_admin_and_usernames_are_unique, sessions_expire_and_tokens_belong_to_their_owner, login_failures_count_within_a_window_and_then_reset, a_shared_secret_is_created_once_and_then_kept);
+        $crate::conformance_tests!(@each $make, films_keep_their_credits_in_order_and_slugs_are_unique, ratings_keep_the_average_histogram_and_review_count_in_step, votes_follow_the_rules_and_keep_counts_and_score_in_step, most_helpful_orders_by_wilson_score_then_newest, keyset_pages_neither_repeat_nor_skip_while_reviews_are_added, concurrent_ratings_and_votes_leave_every_aggregate_consistent, the_same_vote_raced_from_many_tasks_counts_once, the_first_account_is_the_admin_and_usernames_are_unique, sessions_expire_and_tokens_belong_to_their_owner, login_failures_count_within_a_window_and_then_reset, a_shared_secret_is_created_once_and_then_kept);
     };
     (@each $make:expr, $($name:ident),*) => {
         $(
