@@ -57,6 +57,7 @@ pub async fn serve(cli: &Cli, args: ServeArgs) -> anyhow::Result<()> {
     tracing::info!(%addr, "listening");
     println!("Marquee is ready at http://{addr}/");
     tokio::spawn(watch_catalog(state.clone()));
+    tokio::spawn(housekeeping(state.clone(), crate::auth::random_token()));
     if let Some(feed) = store.subscribe().await? {
         tokio::spawn(follow_changes(state.clone(), feed));
     }
@@ -67,6 +68,30 @@ pub async fn serve(cli: &Cli, args: ServeArgs) -> anyhow::Result<()> {
     store.close().await;
     println!("Marquee stopped.");
     Ok(())
+}
+
+/// Deletes expired sessions and stale sign-in counters once a minute. With several instances
+/// the job's lease makes exactly one of them do it; if that one stops, another takes over when
+/// the lease expires.
+async fn housekeeping(state: AppState, instance: String) {
+    const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+    let mut tick = tokio::time::interval(EVERY);
+    loop {
+        tick.tick().await;
+        let now = marquee_domain::time_fmt::now_ms();
+        match state
+            .store
+            .claim_lease("housekeeping", &instance, now, 2 * EVERY.as_millis() as i64)
+            .await
+        {
+            Ok(true) => match state.store.purge_expired(now, now - 24 * 3600 * 1000).await {
+                Ok(n) => tracing::debug!(rows = n, "housekeeping done"),
+                Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+            },
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot claim the housekeeping lease"),
+        }
+    }
 }
 
 /// Applies changes announced by other instances (and our own, harmlessly) to the page cache.

@@ -21,6 +21,31 @@ impl Backend for PgStore {
         self.pool.close().await;
     }
 
+    async fn claim_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> StoreResult<bool> {
+        // The upsert only takes over a lease that has expired or is already ours; concurrent
+        // claims on one name queue on its key, so one of them wins.
+        let won: Option<String> = sqlx::query_scalar(
+            "INSERT INTO leases (name, holder, until_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms \
+             WHERE leases.until_ms <= $4 OR leases.holder = excluded.holder \
+             RETURNING holder",
+        )
+        .bind(job)
+        .bind(holder)
+        .bind(now_ms + ttl_ms)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(won.is_some())
+    }
+
     async fn announce(&self, movie: MovieId) -> StoreResult<()> {
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)

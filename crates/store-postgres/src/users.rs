@@ -259,6 +259,20 @@ impl UserStore for PgStore {
         Ok(())
     }
 
+    async fn purge_expired(&self, now_ms: i64, before_ms: i64) -> StoreResult<u64> {
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_ms <= $1")
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        let failures = sqlx::query("DELETE FROM login_failures WHERE window_start_ms < $1")
+            .bind(before_ms)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(sessions.rows_affected() + failures.rows_affected())
+    }
+
     async fn shared_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>> {
         sqlx::query(
             "INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",

@@ -138,6 +138,31 @@ impl marquee_store::Backend for SqliteStore {
         self.write.close().await;
     }
 
+    async fn claim_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> marquee_store::StoreResult<bool> {
+        // The upsert only takes over a lease that has expired or is already ours; concurrent
+        // claims on one name queue on its key, so one of them wins.
+        let won: Option<String> = sqlx::query_scalar(
+            "INSERT INTO leases (name, holder, until_ms) VALUES (?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until_ms = excluded.until_ms \
+             WHERE leases.until_ms <= ? OR leases.holder = excluded.holder \
+             RETURNING holder",
+        )
+        .bind(job)
+        .bind(holder)
+        .bind(now_ms + ttl_ms)
+        .bind(now_ms)
+        .fetch_optional(&self.write)
+        .await
+        .map_err(db_err)?;
+        Ok(won.is_some())
+    }
+
     // One process owns a SQLite database, so there is nobody to tell.
     async fn announce(&self, _movie: marquee_domain::MovieId) -> marquee_store::StoreResult<()> {
         Ok(())

@@ -251,6 +251,20 @@ impl UserStore for SqliteStore {
         Ok(())
     }
 
+    async fn purge_expired(&self, now_ms: i64, before_ms: i64) -> StoreResult<u64> {
+        let sessions = sqlx::query("DELETE FROM sessions WHERE expires_ms <= ?")
+            .bind(now_ms)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        let failures = sqlx::query("DELETE FROM login_failures WHERE window_start_ms < ?")
+            .bind(before_ms)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        Ok(sessions.rows_affected() + failures.rows_affected())
+    }
+
     async fn shared_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>> {
         sqlx::query(
             "INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",

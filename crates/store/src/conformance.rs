@@ -357,6 +357,67 @@ pub async fn the_same_vote_raced_from_many_tasks_counts_once(store: Arc<dyn Stor
     assert!(store.audit_aggregates().await.unwrap().is_empty());
 }
 
+pub async fn a_lease_has_one_holder_at_a_time_until_it_expires(store: Arc<dyn Store>) {
+    assert!(store.claim_lease("job", "a", 1000, 100).await.unwrap());
+    assert!(
+        !store.claim_lease("job", "b", 1050, 100).await.unwrap(),
+        "held by a"
+    );
+    assert!(
+        store.claim_lease("job", "a", 1090, 100).await.unwrap(),
+        "a renews"
+    );
+    assert!(
+        !store.claim_lease("job", "b", 1150, 100).await.unwrap(),
+        "renewed until 1190"
+    );
+    assert!(
+        store.claim_lease("job", "b", 1190, 100).await.unwrap(),
+        "expired: b takes over"
+    );
+    assert!(
+        store
+            .claim_lease("other-job", "a", 1190, 100)
+            .await
+            .unwrap(),
+        "leases are per job"
+    );
+    // Many instances racing for a free lease: exactly one wins.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .claim_lease("raced", &format!("holder{i}"), 5000, 100)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for t in tasks {
+        winners += usize::from(t.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+}
+
+pub async fn expired_sessions_and_stale_failure_counts_are_purged(store: Arc<dyn Store>) {
+    let u = user(&*store, "sleeper").await;
+    store.create_session(b"old", u.id, 0, 100).await.unwrap();
+    store.create_session(b"new", u.id, 0, 10_000).await.unwrap();
+    store
+        .record_login_failure("user:old", 10, 50)
+        .await
+        .unwrap();
+    store
+        .record_login_failure("user:new", 900, 50)
+        .await
+        .unwrap();
+    assert_eq!(store.purge_expired(1000, 500).await.unwrap(), 2);
+    assert!(store.session_user(b"new", 1000).await.unwrap().is_some());
+    assert_eq!(store.login_failures("user:new", 910, 50).await.unwrap(), 1);
+}
+
 pub async fn the_first_account_is_the_admin_and_usernames_are_unique(store: Arc<dyn Store>) {
     assert!(user(&*store, "first").await.is_admin);
     assert!(!user(&*store, "second").await.is_admin);
@@ -444,7 +505,7 @@ pub async fn a_shared_secret_is_created_once_and_then_kept(store: Arc<dyn Store>
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::conformance_tests!(@each $make, films_keep_their_credits_in_order_and_slugs_are_unique, ratings_keep_the_average_histogram_and_review_count_in_step, votes_follow_the_rules_and_keep_counts_and_score_in_step, most_helpful_orders_by_wilson_score_then_newest, keyset_pages_neither_repeat_nor_skip_while_reviews_are_added, concurrent_ratings_and_votes_leave_every_aggregate_consistent, the_same_vote_raced_from_many_tasks_counts_once, the_first_account_is_the_admin_and_usernames_are_unique, sessions_expire_and_tokens_belong_to_their_owner, login_failures_count_within_a_window_and_then_reset, a_shared_secret_is_created_once_and_then_kept);
+        $crate::conformance_tests!(@each $make, films_keep_their_credits_in_order_and_slugs_are_unique, ratings_keep_the_average_histogram_and_review_count_in_step, votes_follow_the_rules_and_keep_counts_and_score_in_step, most_helpful_orders_by_wilson_score_then_newest, keyset_pages_neither_repeat_nor_skip_while_reviews_are_added, concurrent_ratings_and_votes_leave_every_aggregate_consistent, the_same_vote_raced_from_many_tasks_counts_once, a_lease_has_one_holder_at_a_time_until_it_expires, expired_sessions_and_stale_failure_counts_are_purged, the_first_account_is_the_admin_and_usernames_are_unique, sessions_expire_and_tokens_belong_to_their_owner, login_failures_count_within_a_window_and_then_reset, a_shared_secret_is_created_once_and_then_kept);
     };
     (@each $make:expr, $($name:ident),*) => {
         $(

@@ -129,6 +129,10 @@ pub trait UserStore: Send + Sync {
     async fn login_failures(&self, key: &str, now_ms: i64, window_ms: i64) -> StoreResult<u32>;
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
 
+    /// Deletes expired sessions and sign-in failure counts older than `before_ms`; returns how
+    /// many rows went.
+    async fn purge_expired(&self, now_ms: i64, before_ms: i64) -> StoreResult<u64>;
+
     /// A named secret shared by every instance: stored on first use with `candidate`, and from
     /// then on always the stored value.
     async fn shared_secret(&self, name: &str, candidate: &[u8]) -> StoreResult<Vec<u8>>;
@@ -156,6 +160,15 @@ pub trait Backend: Send + Sync {
     async fn announce(&self, movie: MovieId) -> StoreResult<()>;
     /// Changes announced by any instance, or `None` when the backend has no feed.
     async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<Change>>>;
+    /// Claims (or renews) the lease on a background job until `now_ms + ttl_ms`. True for exactly
+    /// one holder at a time, however many instances try at once; a lease nobody renews expires.
+    async fn claim_lease(
+        &self,
+        job: &str,
+        holder: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> StoreResult<bool>;
 }
 
 /// Everything a backend offers.
