@@ -60,6 +60,7 @@ impl Backend for PgStore {
         let mut listener = PgListener::connect_with(&self.pool).await.map_err(db_err)?;
         listener.listen(CHANNEL).await.map_err(db_err)?;
         let (tx, rx) = mpsc::channel(1024);
+        let pool = self.pool.clone();
         tokio::spawn(async move {
             loop {
                 let change = match listener.try_recv().await {
@@ -70,6 +71,8 @@ impl Backend for PgStore {
                     // The connection dropped and will be re-established by the next call:
                     // whatever was announced meanwhile is lost, so everything counts as changed.
                     Ok(None) => Change::Reset,
+                    // Shutting down: the pool closed under the listener.
+                    Err(_) if pool.is_closed() => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "lost the PostgreSQL change feed; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
