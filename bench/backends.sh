@@ -19,7 +19,7 @@ Usage: bench/backends.sh [options]
   --retries N       measure a run again, up to N times, when other processes took more than
                     10 % of the CPU during it (default 2; the least disturbed attempt counts)
   --pool N          MARQUEE_DATABASE_CONNECTIONS of the single PostgreSQL instance (default 16)
-  --pool2 N         MARQUEE_DATABASE_CONNECTIONS of each of the two instances (default 8)
+  --pool2 N         MARQUEE_DATABASE_CONNECTIONS of each of the two instances (default 16)
   --only LIST       run only these backends, comma-separated: sqlite,pg1,pg2 (default all;
                     the nginx reference always runs)
   --no-build        use target/release/marquee as it is, without `cargo build --release`
@@ -41,7 +41,7 @@ WARMUP=3
 CONNECTIONS=64
 THREADS=2
 POOL1=16
-POOL2=8
+POOL2=16
 ONLY="sqlite,pg1,pg2"
 BUILD=1
 while [[ $# -gt 0 ]]; do
@@ -84,6 +84,10 @@ RUN="$OUT/backends-run"
 VOTE_USERS=20000
 VOTE_PAIRS=20000
 SEGMENTS=$((3 * (RETRIES + 1)))
+# migrate-data binds every value of a batch as one parameter of one INSERT, and PostgreSQL takes
+# at most 65,535 parameters per statement: with the 20 columns of `movies`, batches above 3,276
+# rows fail ("too many arguments for query"), although --batch accepts up to 10,000.
+FILL_BATCH=3000
 
 say() { printf '\n==> %s\n' "$*"; }
 die() { printf 'backends: %s\n' "$*" >&2; exit 1; }
@@ -113,7 +117,7 @@ pg_url_for() {
     [[ "$rest" == */* ]] && base="${base%/*}"
     echo "$base/$1$query"
 }
-pg() { psql -X -q -v ON_ERROR_STOP=1 -At -d "$1" -c "$2"; }
+pg() { PGOPTIONS='-c client_min_messages=warning' psql -X -q -v ON_ERROR_STOP=1 -At -d "$1" -c "$2"; }
 if want pg1 || want pg2; then
     pg "$PG_URL" "SELECT 1" >/dev/null 2>&1 ||
         die "cannot reach PostgreSQL at MARQUEE_BENCH_POSTGRES_URL (default 127.0.0.1:5432); start it, e.g. pg_ctlcluster 15 main start"
@@ -177,16 +181,17 @@ if want pg1 || want pg2; then
         fi
     fi
     if [[ $reuse -eq 0 ]]; then
-        say "filling PostgreSQL database $PG_NAME from the SQLite copy (marquee migrate-data --batch 10000)"
+        say "filling PostgreSQL database $PG_NAME from the SQLite copy (marquee migrate-data --batch $FILL_BATCH)"
         # Cached databases of other versions are large and will never be used again.
         for old in $(pg "$PG_URL" "SELECT datname FROM pg_database WHERE datname LIKE 'marquee\_bench\_%'"); do
             pg "$PG_URL" "DROP DATABASE IF EXISTS \"$old\" WITH (FORCE)"
         done
         pg "$PG_URL" "CREATE DATABASE \"$PG_NAME\""
         fill_start=$(date +%s)
-        "$BIN" --data-dir "$RUN/pg-a" migrate-data --from "$SQLITE_URL" --to "$PG_CACHE_URL" --batch 10000 \
-            2>&1 | tee "$RUN/migrate-data.log"
-        [[ ${PIPESTATUS[0]} -eq 0 ]] || die "migrate-data failed; see $RUN/migrate-data.log"
+        if ! "$BIN" --data-dir "$RUN/pg-a" migrate-data --from "$SQLITE_URL" --to "$PG_CACHE_URL" \
+            --batch "$FILL_BATCH" 2>&1 | tee "$RUN/migrate-data.log"; then
+            die "migrate-data failed; see $RUN/migrate-data.log"
+        fi
         copy_secs=$(($(date +%s) - fill_start))
         vacuum_start=$(date +%s)
         pg "$PG_CACHE_URL" "VACUUM ANALYZE"
@@ -290,7 +295,7 @@ wait_quiet() {
         sleep 2
         b=$(cpu_ticks)
         busy=$(awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
-            t = y[3] - x[3]; printf "%.0f", t > 0 ? 100 * (y[1] - x[1]) / t : 0 }')
+            t = y[3] - x[3]; printf "%.0f", (t > 0 ? 100 * (y[1] - x[1]) / t : 0) }')
         ((busy > DISTURBED)) || return 0
         ((waited == 0)) && echo "    the machine is busy ($busy % CPU); waiting for it to be quiet"
         waited=$((waited + 2))
@@ -306,9 +311,13 @@ to_ms() {
     }'
 }
 hwm_mb() { awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-log_problems() { grep -cE ' (ERROR|WARN) ' "$@" 2>/dev/null | awk -F: '{ s += $NF } END { print s + 0 }'; }
+# Marquee's log lines at WARN or ERROR (it colours its log even into a file), without the colours.
+log_problems() { sed 's/\x1b\[[0-9;]*m//g' "$@" 2>/dev/null | grep -E '^[^ ]+ +(ERROR|WARN) ' || true; }
 
-declare -A RPS P50 P99 ERRS OTHER VOTES SHARES VERIFY RSS WHAT
+declare -A RPS P50 P99 ERRS OTHER VOTES SHARES VERIFY RSS WHAT CHECK SPLIT
+MQ_PIDS=()
+PHASE_PG=""
+FRONT_PIDS=()
 ROWS=()
 SEGMENT=0
 VERIFY_FAILED=0
@@ -354,64 +363,105 @@ run_title() {
     ROWS+=("$key")
 }
 
-# A vote run through URL on the database at DB_URL, KEY's row. Every attempt votes with its own
-# segment of fresh pairs and is checked: vote_check.py (rows against confirmed votes) and
-# `marquee verify` (aggregates against rows). Any failure is reported, whichever attempt is kept.
+# CPU ticks of the given processes and their children (live, and reaped ones).
+group_ticks() {
+    local sum=0 pid kid t
+    for pid in "$@"; do
+        t=$(ticks_of "$pid")
+        sum=$((sum + ${t:-0}))
+        for kid in $(pgrep -P "$pid" || true); do
+            t=$(ticks_of "$kid")
+            sum=$((sum + ${t:-0}))
+        done
+    done
+    echo "$sum"
+}
+# "MARQUEE NGINX POSTGRES" ticks: the processes in MQ_PIDS, FRONT_PIDS and PostgreSQL.
+split_ticks() {
+    echo "$(group_ticks "${MQ_PIDS[@]}") $(group_ticks ${FRONT_PIDS[@]+"${FRONT_PIDS[@]}"}) $(group_ticks ${PHASE_PG:+"$PHASE_PG"})"
+}
+
+# A vote run through URL on the database at DB_URL, KEY's row. Right before each attempt every
+# bench token is marked as used now (vote_check.py touch-tokens), as for users active in the last
+# minute, so that no vote in the run carries the token's once-a-minute "last used" write. Every attempt votes with its own segment of fresh pairs and
+# is checked: vote_check.py (rows against confirmed votes) and `marquee verify` (aggregates
+# against rows). A failed check is reported whichever attempt is kept.
 run_votes() {
     local key="$1" url="$2" db_url="$3"
     local args=(-t"$THREADS" -c"$CONNECTIONS" --latency)
     echo "($key) ${WHAT[$key]}: $url"
-    local attempt before after other steal best=101 count seg check verify result
+    local attempt before after other steal best=101 count seg check verify result s0 s1 n200
+    local failed="" touched
     for ((attempt = 1; attempt <= RETRIES + 1; attempt++)); do
         seg=$SEGMENT
         SEGMENT=$((SEGMENT + 1))
         ((seg < SEGMENTS)) || die "out of vote pair segments"
         count=$(python3 "$BENCH/vote_check.py" count --url "$db_url")
         wait_quiet
+        touched=$(python3 "$BENCH/vote_check.py" touch-tokens --url "$db_url")
+        ((touched == VOTE_USERS)) || die "marked $touched bench tokens as used, expected $VOTE_USERS"
         before=$(cpu_ticks)
+        s0=$(split_ticks)
         wrk "${args[@]}" -d"${DURATION}s" -s "$BENCH/votes.lua" "$url" -- \
             "$RUN/votes/pairs-$seg.txt" "$THREADS" "$RUN/votes/seen-$key-$attempt.txt" \
             >"$RUN/wrk-$key-$attempt.txt"
+        s1=$(split_ticks)
         after=$(cpu_ticks)
         read -r other steal <<<"$(other_cpu "$before" "$after")"
         sed 's/^/    /' "$RUN/wrk-$key-$attempt.txt"
         echo "    other processes' CPU during the run: $other % (steal $steal %)"
-        check=$(python3 "$BENCH/vote_check.py" check --url "$db_url" --pairs "$RUN/votes/pairs-$seg.txt" \
-            --seen "$RUN/votes/seen-$key-$attempt.txt" --before "$count") && result=ok || result=MISMATCH
+        n200=$(awk '/^  status 200:/ { print $3 }' "$RUN/wrk-$key-$attempt.txt")
+        local split
+        split=$(awk -v a="$s0" -v b="$s1" -v n="${n200:-0}" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+            split(a, x, " "); split(b, y, " "); if (n == 0) { print "n/a"; exit }
+            printf "Marquee %.0f", (y[1] - x[1]) / hz / n * 1e6
+            if (y[2] > x[2]) printf ", nginx %.0f", (y[2] - x[2]) / hz / n * 1e6
+            if (y[3] > x[3]) printf ", PostgreSQL %.0f", (y[3] - x[3]) / hz / n * 1e6
+        }')
+        echo "    CPU per vote (µs): $split"
+        if check=$(python3 "$BENCH/vote_check.py" check --url "$db_url" --pairs "$RUN/votes/pairs-$seg.txt" \
+            --seen "$RUN/votes/seen-$key-$attempt.txt" --before "$count"); then
+            result="rows match"
+        else
+            result="rows **do not match**"
+        fi
         echo "    vote_check: $check"
+        echo "$check" >"$RUN/votes/check-$key-$attempt.txt"
         local verify_start verify_secs
         verify_start=$(date +%s)
         if verify=$("$BIN" --database-url "$db_url" verify 2>&1); then
             verify="consistent"
         else
-            verify="**FAILED**: $(tail -n1 <<<"$verify")"
-            VERIFY_FAILED=1
+            echo "$verify" >"$RUN/votes/verify-$key-$attempt.txt"
+            verify="**FAILED** ($(grep -c . <<<"$verify") lines in votes/verify-$key-$attempt.txt)"
         fi
         verify_secs=$(($(date +%s) - verify_start))
         echo "    marquee verify (${verify_secs} s): $verify"
-        [[ $result == ok ]] || { VERIFY_FAILED=1; verify="$verify; rows **$result**"; }
-        [[ $result == ok ]] && verify="$verify; rows match"
-        echo "$check" >"$RUN/votes/check-$key-$attempt.txt"
+        if [[ "$verify" != consistent || "$result" != "rows match" ]]; then
+            VERIFY_FAILED=1
+            failed="${failed}; attempt $attempt: $verify, $result"
+        fi
         if ((other < best)); then
             best=$other
             cp "$RUN/wrk-$key-$attempt.txt" "$RUN/wrk-$key.txt"
             OTHER[$key]="$other % (steal $steal %)"
-            VERIFY[$key]="$verify"
-        elif [[ "$verify" != consistent* || $result != ok ]]; then
-            VERIFY[$key]="${VERIFY[$key]}; attempt $attempt: $verify"
+            VERIFY[$key]="$verify, $result"
+            CHECK[$key]="$check"
+            SPLIT[$key]="$split"
         fi
         ((other > DISTURBED)) || break
         ((attempt <= RETRIES)) && echo "    disturbed by other processes; measuring ($key) again with new pairs"
     done
+    [[ -z "$failed" ]] || VERIFY[$key]="${VERIFY[$key]}${failed}"
     read_wrk "$key"
     local f="$RUN/wrk-$key.txt"
     VOTES[$key]=$(awk '/votes\/s \(200 answers\):/ { print $NF }' "$f")
     SHARES[$key]=$(awk '
-        /^  status [0-9]+:/ { code = $2; sub(":", "", code); pct[code] = $4; sub(/^\(/, "", pct[code]) }
+        /^  status [0-9]+:/ { code = $2; sub(":", "", code); n[code] = $3; all += $3 }
         END {
-            s = sprintf("409: %s %%, 403: %s %%, 404: %s %%", (("409" in pct) ? pct["409"] : 0),
-                        (("403" in pct) ? pct["403"] : 0), (("404" in pct) ? pct["404"] : 0))
-            for (c in pct) if (c != "200" && c != "409" && c != "403" && c != "404") s = s ", " c ": " pct[c] " %"
+            s = sprintf("%.2f / %.2f / %.2f %%", (("409" in n) ? 100 * n["409"] / all : 0),
+                        (("403" in n) ? 100 * n["403"] / all : 0), (("404" in n) ? 100 * n["404"] / all : 0))
+            for (c in n) if (c != "200" && c != "409" && c != "403" && c != "404") s = s sprintf(", %s: %.2f %%", c, 100 * n[c] / all)
             print s
         }' "$f")
     ROWS+=("$key")
@@ -476,6 +526,7 @@ declare -A PAGE
 if want sqlite; then
     say "SQLite: one instance"
     OURS=("$STATIC_PID" "$SQLITE_PID")
+    MQ_PIDS=("$SQLITE_PID") FRONT_PIDS=() PHASE_PG=""
     PAGE[sqlite]=$(page_size "$SQLITE_ADDR")
     WHAT[b]="title page, Marquee on SQLite"
     run_title b "http://$SQLITE_ADDR/movies/bench-big" warm
@@ -493,6 +544,7 @@ if want pg1; then
     start_marquee "$PG_A_ADDR" "$RUN/pg-a" "$PG_RUN_URL" "$POOL1" "$RUN/marquee-pg1.log"
     PG1_PID=$STARTED
     OURS=("$STATIC_PID" "$PG1_PID" ${PG_PID:+"$PG_PID"})
+    MQ_PIDS=("$PG1_PID") FRONT_PIDS=() PHASE_PG="$PG_PID"
     PAGE[pg1]=$(page_size "$PG_A_ADDR")
     WHAT[c]="title page, Marquee on PostgreSQL, one instance"
     run_title c "http://$PG_A_ADDR/movies/bench-big" warm
@@ -523,6 +575,7 @@ if want pg2; then
     wait_for "http://$FRONT_ADDR/healthz" "$FRONT_PID" "$RUN/front/nginx.log"
     echo "nginx (deploy/nginx.conf) is up on $FRONT_ADDR (pid $FRONT_PID)"
     OURS=("$STATIC_PID" "$PG2A_PID" "$PG2B_PID" "$FRONT_PID" ${PG_PID:+"$PG_PID"})
+    MQ_PIDS=("$PG2A_PID" "$PG2B_PID") FRONT_PIDS=("$FRONT_PID") PHASE_PG="$PG_PID"
     # Both instances must have cached the page before the warm-up ends; the warm-up does that.
     PAGE[pg2]=$(page_size "$FRONT_ADDR")
     WHAT[d]="title page, two instances on PostgreSQL behind nginx"
@@ -543,7 +596,8 @@ if want pg2; then
 fi
 stop "$STATIC_PID" "nginx (static)"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-SERVER_PROBLEMS=$(log_problems "$RUN"/marquee-*.log)
+log_problems "$RUN"/marquee-*.log >"$RUN/marquee-problems.txt"
+SERVER_PROBLEMS=$(wc -l <"$RUN/marquee-problems.txt")
 FRONT_PROBLEMS=$( { grep -cE '\[(error|crit|alert|emerg)\]' "$RUN/front/nginx.log" 2>/dev/null || true; } | head -n1)
 
 # 10. The table --------------------------------------------------------------------------------
@@ -566,16 +620,22 @@ verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**missed**"
     echo "- command: \`bench/backends.sh$([[ $BUILD -eq 0 ]] && echo ' --no-build')\` → \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency\` for every row, ${WARMUP} s warm-up before each Marquee title-page run; wrk, nginx, Marquee and PostgreSQL share the machine"
     echo "- data: $VERSION (${DB_MB} MB as SQLite, generated in ${GEN_SECS} s): 50,000 films, 200,000 users, 1,000,000 reviews + 100,000 star-only ratings, 5,000,000 helpful votes; plus $VOTE_USERS bench tokens"
     if want pg1 || want pg2; then
-        echo "- PostgreSQL: $(pg "$PG_URL" "SELECT split_part(version(), ' ', 2)"), shared_buffers $(pg "$PG_URL" "SHOW shared_buffers"), synchronous_commit $(pg "$PG_URL" "SHOW synchronous_commit"); database $PG_NAME ${PG_MB} MB, filled with \`marquee migrate-data --batch 10000\` (${PG_FILL}); this run's copy made in ${PG_COPY_SECS} s; pool $POOL1 (one instance), $POOL2 each (two instances)"
+        echo "- PostgreSQL: $(pg "$PG_URL" "SELECT split_part(version(), ' ', 2)"), shared_buffers $(pg "$PG_URL" "SHOW shared_buffers"), synchronous_commit $(pg "$PG_URL" "SHOW synchronous_commit"); database $PG_NAME ${PG_MB} MB, filled with \`marquee migrate-data --batch $FILL_BATCH\` (${PG_FILL}); this run's copy made in ${PG_COPY_SECS} s; pool $POOL1 (one instance), $POOL2 each (two instances)"
     fi
     echo "- page: bench-big signed out, ${BIG_SIZE} B from SQLite$([[ -n "${PAGE[pg1]:-}" ]] && echo ", ${PAGE[pg1]} B from PostgreSQL")$([[ -n "${PAGE[pg2]:-}" ]] && echo ", ${PAGE[pg2]} B through nginx")"
-    echo "- votes: \`PUT /api/v1/reviews/{id}/vote\` with a bearer token, $VOTE_PAIRS (user, review) pairs per run, each review in one pair, the value alternating true/false per pair (bench/votes.lua); votes/s counts 200 answers"
+    echo "- votes: \`PUT /api/v1/reviews/{id}/vote\` with a bearer token, $VOTE_PAIRS (user, review) pairs per run, each review in one pair, the value alternating true/false per pair (bench/votes.lua); votes/s counts 200 answers; every bench token marked as used a moment before each vote run, so no vote carries the token's once-a-minute \`last_used_ms\` write"
     echo
-    echo "| | what | req/s | p50 ms | p99 ms | × nginx | votes/s | 409 / 403 / 404 | verify | other CPU | RSS peak |"
+    echo "| | what | req/s | p50 ms | p99 ms | × nginx | votes/s | 409 / 403 / 404 | verify | other CPU | Marquee RSS peak |"
     echo "|---|---|---:|---:|---:|---:|---:|---|---|---:|---|"
     for key in "${ROWS[@]}"; do row "$key"; done
     echo
     echo "Marquee log lines at WARN or ERROR: ${SERVER_PROBLEMS}; nginx (front) errors: ${FRONT_PROBLEMS:-0}.${SPREAD:+ Two instances: $SPREAD over their runs.}"
+    if [[ $SERVER_PROBLEMS -gt 0 ]]; then
+        echo
+        echo "The distinct ones (timestamps removed; all in $RUN/marquee-problems.txt):"
+        echo
+        sed -E 's/^[^ ]+ +//' "$RUN/marquee-problems.txt" | sort | uniq -c | sort -rn | head -n 10 | sed 's/^ */    /'
+    fi
     echo
     echo "Targets (bench/README.md):"
     echo
@@ -585,8 +645,19 @@ verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**missed**"
     done
     for key in v1 v2 v3; do
         [[ -n "${VOTES[$key]:-}" ]] || continue
-        echo "- ($key) ≥ 5,000 votes/s: ${VOTES[$key]} → $(verdict "${VOTES[$key]} >= 5000"); no vote lost or counted twice: ${VERIFY[$key]%%;*}, $(grep -q 'rows match' <<<"${VERIFY[$key]}" && echo "rows match" || echo "rows **do not match**") → $([[ "${VERIFY[$key]}" == consistent*"rows match"* && "${VERIFY[$key]}" != *attempt* ]] && echo met || echo "**missed**")"
+        echo "- ($key) ≥ 5,000 votes/s: ${VOTES[$key]} → $(verdict "${VOTES[$key]} >= 5000"); no vote lost or counted twice: ${VERIFY[$key]} → $([[ "${VERIFY[$key]}" == "consistent, rows match" ]] && echo met || echo "**missed**")"
     done
+    if [[ ${#VOTES[@]} -gt 0 ]]; then
+        echo
+        echo "Vote runs in detail (the kept attempt; every attempt's check is in $RUN/votes/):"
+        echo
+        echo "| | CPU per vote, µs | vote_check.py |"
+        echo "|---|---|---|"
+        for key in v1 v2 v3; do
+            [[ -n "${VOTES[$key]:-}" ]] || continue
+            echo "| $key | ${SPLIT[$key]} | ${CHECK[$key]} |"
+        done
+    fi
 } >"$RESULTS"
 say "results ($RESULTS)"
 cat "$RESULTS"

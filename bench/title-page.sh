@@ -268,7 +268,7 @@ wait_quiet() {
         sleep 2
         b=$(cpu_ticks)
         busy=$(awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " ");
-            t = y[3] - x[3]; printf "%.0f", t > 0 ? 100 * (y[1] - x[1]) / t : 0 }')
+            t = y[3] - x[3]; printf "%.0f", (t > 0 ? 100 * (y[1] - x[1]) / t : 0) }')
         ((busy > DISTURBED)) || return 0
         ((waited == 0)) && echo "    the machine is busy ($busy % CPU); waiting for it to be quiet"
         waited=$((waited + 2))
