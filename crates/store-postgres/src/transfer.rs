@@ -102,19 +102,30 @@ impl Transfer for PgStore {
         if rows.is_empty() {
             return Ok(0);
         }
-        let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-            "INSERT INTO {} ({}) ",
-            table.name,
-            table.column_list()
-        ));
-        q.push_values(rows, |mut b, row| {
-            for (v, (_, ty)) in row.iter().zip(table.columns) {
-                push_value(&mut b, *ty, v);
-            }
-        });
-        q.push(" ON CONFLICT DO NOTHING");
-        let done = q.build().execute(&self.pool).await.map_err(db_err)?;
-        Ok(done.rows_affected())
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let mut inserted = 0;
+        // PostgreSQL binds at most 65,535 parameters per statement.
+        for chunk in rows.chunks((65_535 / table.columns.len()).max(1)) {
+            let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
+                "INSERT INTO {} ({}) ",
+                table.name,
+                table.column_list()
+            ));
+            q.push_values(chunk, |mut b, row| {
+                for (v, (_, ty)) in row.iter().zip(table.columns) {
+                    push_value(&mut b, *ty, v);
+                }
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            inserted += q
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        }
+        tx.commit().await.map_err(db_err)?;
+        Ok(inserted)
     }
 
     async fn count_rows(&self, table: &Table) -> StoreResult<u64> {

@@ -78,20 +78,29 @@ impl Transfer for SqliteStore {
             return Ok(0);
         }
         let mut tx = self.begin_write().await?;
-        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "INSERT INTO {} ({}) ",
-            table.name,
-            table.column_list()
-        ));
-        q.push_values(rows, |mut b, row| {
-            for v in row {
-                push_value(&mut b, v);
-            }
-        });
-        q.push(" ON CONFLICT DO NOTHING");
-        let done = q.build().execute(&mut *tx).await.map_err(db_err)?;
+        let mut inserted = 0;
+        // SQLite binds at most 32,766 parameters per statement.
+        for chunk in rows.chunks((32_766 / table.columns.len()).max(1)) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+                "INSERT INTO {} ({}) ",
+                table.name,
+                table.column_list()
+            ));
+            q.push_values(chunk, |mut b, row| {
+                for v in row {
+                    push_value(&mut b, v);
+                }
+            });
+            q.push(" ON CONFLICT DO NOTHING");
+            inserted += q
+                .build()
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+        }
         tx.commit().await.map_err(db_err)?;
-        Ok(done.rows_affected())
+        Ok(inserted)
     }
 
     async fn count_rows(&self, table: &Table) -> StoreResult<u64> {

@@ -200,7 +200,8 @@ pub trait Transfer: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<Vec<Value>>>;
     /// Inserts the rows in one transaction, skipping any whose key is already there (so a copy
-    /// can be re-run); returns how many were new.
+    /// can be re-run); returns how many were new. Any number of rows: the backend splits them
+    /// into statements that stay under its limit on bound parameters.
     async fn import_rows(&self, table: &Table, rows: &[Vec<Value>]) -> StoreResult<u64>;
     async fn count_rows(&self, table: &Table) -> StoreResult<u64>;
     /// Moves id sequences past the copied ids, so new rows do not collide with them.

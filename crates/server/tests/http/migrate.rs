@@ -1,15 +1,22 @@
 //! `marquee migrate-data`: everything copied between backends, verified, never duplicated.
 
-use marquee_store::transfer::{TABLES, Transfer};
+use marquee_store::transfer::{TABLES, Transfer, Value};
 use marquee_store::{Backend, MovieStore, ReviewStore, UserStore};
 use marquee_store_sqlite::SqliteStore;
 use std::process::Command;
 
 fn migrate(dir: &std::path::Path, from: &str, to: &str, extra: &[&str]) -> (bool, String) {
+    // Small batches by default, so every table takes several.
+    let batch: &[&str] = if extra.contains(&"--batch") {
+        &[]
+    } else {
+        &["--batch", "7"]
+    };
     let out = Command::new(env!("CARGO_BIN_EXE_marquee"))
         .arg("--data-dir")
         .arg(dir)
-        .args(["migrate-data", "--from", from, "--to", to, "--batch", "7"])
+        .args(["migrate-data", "--from", from, "--to", to])
+        .args(batch)
         .args(extra)
         .output()
         .unwrap();
@@ -131,6 +138,24 @@ async fn sqlite_to_postgres_and_back_survives_an_interruption_without_duplicates
     let src = SqliteStore::open(&dir.path().join("source.db"))
         .await
         .unwrap();
+    // Enough films that the largest batch (10,000 rows × 20 columns) would exceed PostgreSQL's
+    // 65,535 parameters in one INSERT.
+    let movies = TABLES.iter().find(|t| t.name == "movies").unwrap();
+    let template = src.export_rows(movies, None, 1).await.unwrap().remove(0);
+    let extra: Vec<Vec<Value>> = (0..3500)
+        .map(|i| {
+            let mut row = template.clone();
+            row[0] = Value::Int(100_000 + i);
+            row[1] = Value::Text(format!("bulk-{i}"));
+            for counter in row.iter_mut().take(18).skip(10) {
+                *counter = Value::Int(0);
+            }
+            row
+        })
+        .collect();
+    for chunk in extra.chunks(1000) {
+        src.import_rows(movies, chunk).await.unwrap();
+    }
     // An interrupted copy: parents and part of the reviews arrived before the stop.
     let target = marquee_store_postgres::PgStore::connect(&pg, &Default::default())
         .await
@@ -144,7 +169,8 @@ async fn sqlite_to_postgres_and_back_survives_an_interruption_without_duplicates
     target.import_rows(reviews, &some).await.unwrap();
     let (ok, out) = migrate(dir.path(), &from, &pg, &[]);
     assert!(!ok && out.contains("--resume"), "{out}");
-    let (ok, out) = migrate(dir.path(), &from, &pg, &["--resume"]);
+    // The largest batch the command accepts still fits PostgreSQL's parameter limit.
+    let (ok, out) = migrate(dir.path(), &from, &pg, &["--resume", "--batch", "10000"]);
     assert!(ok && out.contains("verified"), "{out}");
     assert_eq!(
         counts(&target).await,
