@@ -55,12 +55,16 @@ pub async fn serve(cli: &Cli, args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "listening");
-    println!("Marquee is ready at http://{addr}/");
-    tokio::spawn(watch_catalog(state.clone()));
+    // Follow other instances' changes before saying we are ready, so no write announced after
+    // the readiness line can be missed. Only without a feed (SQLite: one process owns the file)
+    // is polling needed to notice `marquee movie …` run beside the server; with a feed, those
+    // commands announce their changes like any instance.
+    match store.subscribe().await? {
+        Some(feed) => tokio::spawn(follow_changes(state.clone(), feed)),
+        None => tokio::spawn(watch_catalog(state.clone())),
+    };
     tokio::spawn(housekeeping(state.clone(), crate::auth::random_token()));
-    if let Some(feed) = store.subscribe().await? {
-        tokio::spawn(follow_changes(state.clone(), feed));
-    }
+    println!("Marquee is ready at http://{addr}/");
     let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
