@@ -4,6 +4,17 @@ use crate::helpers::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 
+/// The hidden `csrf_token` field of the first form on a page.
+fn csrf_field(html: &str) -> String {
+    html.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
 /// Fetches a form page as a signed-out browser and returns (cookie, csrf token).
 async fn anon_form(app: &TestApp, path: &str) -> (String, String) {
     let page = app.get(path, None).await;
@@ -13,15 +24,7 @@ async fn anon_form(app: &TestApp, path: &str) -> (String, String) {
         .next()
         .unwrap()
         .to_owned();
-    let token = page
-        .body
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = csrf_field(&page.body);
     (cookie, token)
 }
 
@@ -193,15 +196,7 @@ async fn signing_in_and_out_works_and_wrong_passwords_are_throttled() {
         )
         .await;
     assert_eq!(page.status, StatusCode::OK);
-    let csrf = page
-        .body
-        .split("name=\"csrf_token\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_field(&page.body);
     let out = post_anon(&app, "/signout", &session, &[("csrf_token", &csrf)]).await;
     assert!(out.header(header::SET_COOKIE).contains("Max-Age=0"));
     let after = app
