@@ -16,4 +16,5 @@ pub mod render;
 pub mod state;
 pub mod telemetry;
 pub mod transfer;
+pub mod votes;
 pub mod web;

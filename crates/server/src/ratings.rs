@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use marquee_domain::time_fmt::now_ms;
 use marquee_domain::{Headline, MovieId, ReviewId, ReviewText, Stars, ValidationError};
-use marquee_store::{RatingInput, Review, User, VoteTally};
+use marquee_store::{RatingInput, Review, User, VoteChange, VoteTally};
 
 /// Parses a submitted rating, reporting every bad field.
 pub fn parse_rating(
@@ -53,10 +53,15 @@ pub async fn vote(
     user: &User,
     helpful: Option<bool>,
 ) -> Result<VoteTally, AppError> {
-    let tally = match helpful {
-        Some(h) => state.store.put_vote(review, user.id, h).await?,
-        None => state.store.delete_vote(review, user.id).await?,
-    };
-    state.changed(tally.movie_id).await;
+    let tally = state
+        .votes
+        .apply(VoteChange {
+            review,
+            voter: user.id,
+            helpful,
+        })
+        .await?;
+    // The store announced the change to the other instances with the vote itself.
+    state.cache.invalidate(tally.movie_id);
     Ok(tally)
 }

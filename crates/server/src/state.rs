@@ -3,6 +3,7 @@
 
 use crate::auth::Keys;
 use crate::cache::PageCache;
+use crate::votes::VoteQueue;
 use marquee_store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,6 +12,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub cache: Arc<PageCache>,
+    /// Helpful votes, applied in batches.
+    pub votes: VoteQueue,
     pub keys: Keys,
     pub settings: Arc<Settings>,
     /// A real argon2id hash of a random password, checked when a sign-in names an unknown user
@@ -63,6 +66,7 @@ impl AppState {
         let dummy_hash =
             tokio::task::spawn_blocking(move || crate::auth::hash_password(&dummy)).await??;
         Ok(Self {
+            votes: VoteQueue::start(store.clone()),
             store,
             cache: Arc::new(PageCache::new(4096)),
             keys,

@@ -12,6 +12,7 @@ mod rows;
 pub mod testing;
 mod transfer;
 mod users;
+mod votes;
 
 use marquee_store::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
@@ -108,9 +109,12 @@ impl PgStore {
                 source,
             })?;
         probe.close().await.ok();
+        // No ping before every checkout: it is a round trip per query on the hottest paths. A
+        // connection that died (a server restart) fails its next query once and is dropped.
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
             .acquire_timeout(Duration::from_secs(10))
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|source| OpenError::Connect {

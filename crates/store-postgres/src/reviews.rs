@@ -4,10 +4,10 @@
 use crate::rows::{self, REVIEW_COLUMNS};
 use crate::{PgStore, db_err};
 use async_trait::async_trait;
-use marquee_domain::time_fmt::now_ms;
 use marquee_domain::{MovieId, ReviewFilter, ReviewId, ReviewSort, UserId, wilson_lower_bound};
 use marquee_store::{
-    MovieStats, RatingInput, Review, ReviewStore, StoreError, StoreResult, VoteTally,
+    MovieStats, RatingInput, Review, ReviewStore, StoreError, StoreResult, VoteChange,
+    VoteRejection, VoteTally,
 };
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 
@@ -63,78 +63,6 @@ async fn fetch_review(conn: &mut PgConnection, id: i64) -> Result<Option<Review>
     .await?
     .map(|row| rows::review(&row))
     .transpose()
-}
-
-/// A review's vote counts as read inside a write transaction, with the caller's current vote.
-struct VoteState {
-    author: i64,
-    movie: i64,
-    yes: i64,
-    no: i64,
-    mine: Option<bool>,
-}
-
-/// Locks the review's row (every writer takes the review before its votes), then reads the
-/// voter's current vote. Two statements on purpose: under READ COMMITTED a statement that waited
-/// for the lock still sees other rows (the vote) as of its own start, so a joined read could miss
-/// a vote committed by the transaction it waited for, and count the same vote twice.
-async fn vote_state(
-    conn: &mut PgConnection,
-    review: ReviewId,
-    voter: UserId,
-) -> Result<Option<VoteState>, sqlx::Error> {
-    let Some(row) = sqlx::query(
-        "SELECT user_id, movie_id, helpful_yes, helpful_no FROM reviews \
-         WHERE id = $1 AND body IS NOT NULL FOR UPDATE",
-    )
-    .bind(review.0)
-    .fetch_optional(&mut *conn)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let mine: Option<bool> =
-        sqlx::query_scalar("SELECT helpful FROM votes WHERE review_id = $1 AND user_id = $2")
-            .bind(review.0)
-            .bind(voter.0)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(Some(VoteState {
-        author: row.try_get(0)?,
-        movie: row.try_get(1)?,
-        yes: row.try_get(2)?,
-        no: row.try_get(3)?,
-        mine,
-    }))
-}
-
-/// Stores a review's new counts and their Wilson score in one UPDATE. One UPDATE, not two,
-/// matters on PostgreSQL: updating a row version the transaction itself created re-checks its
-/// foreign keys, which share-locks the film row and can deadlock against a rating.
-async fn store_tally(
-    conn: &mut PgConnection,
-    review: ReviewId,
-    state: &VoteState,
-    yes: i64,
-    no: i64,
-    my_vote: Option<bool>,
-) -> Result<VoteTally, sqlx::Error> {
-    let score = wilson_lower_bound(yes as u64, no as u64);
-    sqlx::query("UPDATE reviews SET helpful_yes = $1, helpful_no = $2, score = $3 WHERE id = $4")
-        .bind(yes)
-        .bind(no)
-        .bind(score)
-        .bind(review.0)
-        .execute(&mut *conn)
-        .await?;
-    Ok(VoteTally {
-        review_id: review,
-        movie_id: MovieId(state.movie),
-        helpful_yes: yes as u64,
-        helpful_no: no as u64,
-        score,
-        my_vote,
-    })
 }
 
 #[async_trait]
@@ -374,81 +302,11 @@ impl ReviewStore for PgStore {
         })
     }
 
-    async fn put_vote(
+    async fn apply_votes(
         &self,
-        review: ReviewId,
-        voter: UserId,
-        helpful: bool,
-    ) -> StoreResult<VoteTally> {
-        let mut tx = self.begin_write().await?;
-        let state = vote_state(&mut tx, review, voter)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound("review"))?;
-        if state.author == voter.0 {
-            return Err(StoreError::Forbidden(
-                "You cannot vote on your own review.".into(),
-            ));
-        }
-        if state.mine == Some(helpful) {
-            return Err(StoreError::Conflict(
-                "You have already voted on this review.".into(),
-            ));
-        }
-        sqlx::query(
-            "INSERT INTO votes (review_id, user_id, helpful, created_ms) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (review_id, user_id) DO UPDATE SET helpful = excluded.helpful",
-        )
-        .bind(review.0)
-        .bind(voter.0)
-        .bind(helpful)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let (mut yes, mut no) = (state.yes, state.no);
-        match state.mine {
-            Some(true) => yes -= 1,
-            Some(false) => no -= 1,
-            None => {}
-        }
-        if helpful {
-            yes += 1
-        } else {
-            no += 1
-        }
-        let tally = store_tally(&mut tx, review, &state, yes, no, Some(helpful))
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(tally)
-    }
-
-    async fn delete_vote(&self, review: ReviewId, voter: UserId) -> StoreResult<VoteTally> {
-        let mut tx = self.begin_write().await?;
-        let state = vote_state(&mut tx, review, voter)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound("vote"))?;
-        let Some(previous) = state.mine else {
-            return Err(StoreError::NotFound("vote"));
-        };
-        sqlx::query("DELETE FROM votes WHERE review_id = $1 AND user_id = $2")
-            .bind(review.0)
-            .bind(voter.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let (yes, no) = if previous {
-            (state.yes - 1, state.no)
-        } else {
-            (state.yes, state.no - 1)
-        };
-        let tally = store_tally(&mut tx, review, &state, yes, no, None)
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(tally)
+        changes: &[VoteChange],
+    ) -> StoreResult<Vec<Result<VoteTally, VoteRejection>>> {
+        crate::votes::apply(self, changes).await
     }
 
     async fn votes_by_user(

@@ -4,10 +4,10 @@
 use crate::rows::{self, REVIEW_COLUMNS};
 use crate::{SqliteStore, db_err};
 use async_trait::async_trait;
-use marquee_domain::time_fmt::now_ms;
 use marquee_domain::{MovieId, ReviewFilter, ReviewId, ReviewSort, UserId, wilson_lower_bound};
 use marquee_store::{
-    MovieStats, RatingInput, Review, ReviewStore, StoreError, StoreResult, VoteTally,
+    MovieStats, RatingInput, Review, ReviewStore, StoreError, StoreResult, VoteChange,
+    VoteRejection, VoteTally,
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
@@ -63,70 +63,6 @@ async fn fetch_review(conn: &mut SqliteConnection, id: i64) -> Result<Option<Rev
     .await?
     .map(|row| rows::review(&row))
     .transpose()
-}
-
-/// A review's vote counts as read inside a write transaction, with the caller's current vote.
-struct VoteState {
-    author: i64,
-    movie: i64,
-    yes: i64,
-    no: i64,
-    mine: Option<bool>,
-}
-
-/// Reads the review together with the voter's current vote, in one statement.
-async fn vote_state(
-    conn: &mut SqliteConnection,
-    review: ReviewId,
-    voter: UserId,
-) -> Result<Option<VoteState>, sqlx::Error> {
-    let row = sqlx::query(
-        "SELECT r.user_id, r.movie_id, r.helpful_yes, r.helpful_no, v.helpful FROM reviews r \
-         LEFT JOIN votes v ON v.review_id = r.id AND v.user_id = ? \
-         WHERE r.id = ? AND r.body IS NOT NULL",
-    )
-    .bind(voter.0)
-    .bind(review.0)
-    .fetch_optional(&mut *conn)
-    .await?;
-    row.map(|row| {
-        Ok(VoteState {
-            author: row.try_get(0)?,
-            movie: row.try_get(1)?,
-            yes: row.try_get(2)?,
-            no: row.try_get(3)?,
-            mine: row.try_get(4)?,
-        })
-    })
-    .transpose()
-}
-
-/// Stores a review's new counts and their Wilson score in one UPDATE
-/// (the counts were read under the write lock, so nothing changed them meanwhile).
-async fn store_tally(
-    conn: &mut SqliteConnection,
-    review: ReviewId,
-    state: &VoteState,
-    yes: i64,
-    no: i64,
-    my_vote: Option<bool>,
-) -> Result<VoteTally, sqlx::Error> {
-    let score = wilson_lower_bound(yes as u64, no as u64);
-    sqlx::query("UPDATE reviews SET helpful_yes = ?, helpful_no = ?, score = ? WHERE id = ?")
-        .bind(yes)
-        .bind(no)
-        .bind(score)
-        .bind(review.0)
-        .execute(&mut *conn)
-        .await?;
-    Ok(VoteTally {
-        review_id: review,
-        movie_id: MovieId(state.movie),
-        helpful_yes: yes as u64,
-        helpful_no: no as u64,
-        score,
-        my_vote,
-    })
 }
 
 #[async_trait]
@@ -356,81 +292,11 @@ impl ReviewStore for SqliteStore {
         })
     }
 
-    async fn put_vote(
+    async fn apply_votes(
         &self,
-        review: ReviewId,
-        voter: UserId,
-        helpful: bool,
-    ) -> StoreResult<VoteTally> {
-        let mut tx = self.begin_write().await?;
-        let state = vote_state(&mut tx, review, voter)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound("review"))?;
-        if state.author == voter.0 {
-            return Err(StoreError::Forbidden(
-                "You cannot vote on your own review.".into(),
-            ));
-        }
-        if state.mine == Some(helpful) {
-            return Err(StoreError::Conflict(
-                "You have already voted on this review.".into(),
-            ));
-        }
-        sqlx::query(
-            "INSERT INTO votes (review_id, user_id, helpful, created_ms) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (review_id, user_id) DO UPDATE SET helpful = excluded.helpful",
-        )
-        .bind(review.0)
-        .bind(voter.0)
-        .bind(helpful)
-        .bind(now_ms())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
-        let (mut yes, mut no) = (state.yes, state.no);
-        match state.mine {
-            Some(true) => yes -= 1,
-            Some(false) => no -= 1,
-            None => {}
-        }
-        if helpful {
-            yes += 1
-        } else {
-            no += 1
-        }
-        let tally = store_tally(&mut tx, review, &state, yes, no, Some(helpful))
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(tally)
-    }
-
-    async fn delete_vote(&self, review: ReviewId, voter: UserId) -> StoreResult<VoteTally> {
-        let mut tx = self.begin_write().await?;
-        let state = vote_state(&mut tx, review, voter)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound("vote"))?;
-        let Some(previous) = state.mine else {
-            return Err(StoreError::NotFound("vote"));
-        };
-        sqlx::query("DELETE FROM votes WHERE review_id = ? AND user_id = ?")
-            .bind(review.0)
-            .bind(voter.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        let (yes, no) = if previous {
-            (state.yes - 1, state.no)
-        } else {
-            (state.yes, state.no - 1)
-        };
-        let tally = store_tally(&mut tx, review, &state, yes, no, None)
-            .await
-            .map_err(db_err)?;
-        tx.commit().await.map_err(db_err)?;
-        Ok(tally)
+        changes: &[VoteChange],
+    ) -> StoreResult<Vec<Result<VoteTally, VoteRejection>>> {
+        crate::votes::apply(self, changes).await
     }
 
     async fn votes_by_user(

@@ -357,6 +357,124 @@ pub async fn the_same_vote_raced_from_many_tasks_counts_once(store: Arc<dyn Stor
     assert!(store.audit_aggregates().await.unwrap().is_empty());
 }
 
+pub async fn a_vote_batch_applies_in_order_like_single_votes(store: Arc<dyn Store>) {
+    let m = store.create_movie(&draft("the-work")).await.unwrap();
+    let author = user(&*store, "author").await;
+    let (v1, v2) = (user(&*store, "voter1").await, user(&*store, "voter2").await);
+    let r = store
+        .put_rating(m.id, author.id, &rating(5, Some("Text."), 1))
+        .await
+        .unwrap();
+    let plain = store
+        .put_rating(m.id, v2.id, &rating(3, None, 1))
+        .await
+        .unwrap();
+    store.put_vote(r.id, v2.id, false).await.unwrap();
+    let vote = |review: ReviewId, voter: &User, helpful| VoteChange {
+        review,
+        voter: voter.id,
+        helpful,
+    };
+    let answers = store
+        .apply_votes(&[
+            vote(r.id, &v1, Some(true)),
+            vote(r.id, &v1, Some(true)),
+            vote(r.id, &author, Some(true)),
+            vote(plain.id, &v1, Some(true)),
+            vote(ReviewId(i64::MAX), &v1, Some(true)),
+            vote(r.id, &v2, None),
+            vote(r.id, &v2, None),
+            vote(r.id, &v2, Some(true)),
+            vote(r.id, &v1, Some(false)),
+        ])
+        .await
+        .unwrap();
+    let brief: Vec<_> = answers
+        .iter()
+        .map(|a| a.map(|t| (t.helpful_yes, t.helpful_no, t.my_vote)))
+        .collect();
+    use VoteRejection::*;
+    assert_eq!(
+        brief,
+        [
+            Ok((1, 1, Some(true))),
+            Err(AlreadyCast),
+            Err(OwnReview),
+            Err(ReviewNotFound),
+            Err(ReviewNotFound),
+            Ok((1, 0, None)),
+            Err(VoteNotFound),
+            Ok((2, 0, Some(true))),
+            Ok((1, 1, Some(false))),
+        ]
+    );
+    assert_eq!(answers[0].unwrap().movie_id, m.id);
+    let stored = store.review_by_id(r.id).await.unwrap().unwrap();
+    assert_eq!((stored.helpful_yes, stored.helpful_no), (1, 1));
+    assert_eq!(
+        store.votes_by_user(v1.id, &[r.id]).await.unwrap(),
+        [(r.id, false)]
+    );
+    assert_eq!(
+        store.votes_by_user(v2.id, &[r.id]).await.unwrap(),
+        [(r.id, true)]
+    );
+    assert!(store.audit_aggregates().await.unwrap().is_empty());
+    // An empty batch is no work and no error.
+    assert!(store.apply_votes(&[]).await.unwrap().is_empty());
+}
+
+pub async fn concurrent_vote_batches_over_shared_reviews_stay_consistent(store: Arc<dyn Store>) {
+    let m = store.create_movie(&draft("the-work")).await.unwrap();
+    let mut users = Vec::new();
+    for i in 0..16 {
+        users.push(user(&*store, &format!("batch{i}")).await);
+    }
+    let mut reviews = Vec::new();
+    for u in &users[..6] {
+        let r = store
+            .put_rating(m.id, u.id, &rating(4, Some("Seed."), 1))
+            .await
+            .unwrap();
+        reviews.push(r.id);
+    }
+    // Each task's batches walk the reviews in its own order, so a backend that locked rows in
+    // arrival order would deadlock here.
+    let tasks: Vec<_> = (0..8)
+        .map(|t| {
+            let (store, users, mut reviews) = (store.clone(), users.clone(), reviews.clone());
+            tokio::spawn(async move {
+                if t % 2 == 1 {
+                    reviews.reverse();
+                }
+                let n = reviews.len();
+                reviews.rotate_left(t % n);
+                for round in 0..5 {
+                    let batch: Vec<VoteChange> = reviews
+                        .iter()
+                        .flat_map(|r| {
+                            users.iter().enumerate().map(move |(i, u)| VoteChange {
+                                review: *r,
+                                voter: u.id,
+                                helpful: ((i + t + round) % 4 != 0).then_some((i + round) % 3 != 0),
+                            })
+                        })
+                        .collect();
+                    let answers = store.apply_votes(&batch).await.unwrap();
+                    assert_eq!(answers.len(), batch.len());
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        store.audit_aggregates().await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
 pub async fn a_lease_has_one_holder_at_a_time_until_it_expires(store: Arc<dyn Store>) {
     assert!(store.claim_lease("job", "a", 1000, 100).await.unwrap());
     assert!(
@@ -505,7 +623,7 @@ pub async fn a_shared_secret_is_created_once_and_then_kept(store: Arc<dyn Store>
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::conformance_tests!(@each $make, films_keep_their_credits_in_order_and_slugs_are_unique, ratings_keep_the_average_histogram_and_review_count_in_step, votes_follow_the_rules_and_keep_counts_and_score_in_step, most_helpful_orders_by_wilson_score_then_newest, keyset_pages_neither_repeat_nor_skip_while_reviews_are_added, concurrent_ratings_and_votes_leave_every_aggregate_consistent, the_same_vote_raced_from_many_tasks_counts_once, a_lease_has_one_holder_at_a_time_until_it_expires, expired_sessions_and_stale_failure_counts_are_purged, the_first_account_is_the_admin_and_usernames_are_unique, sessions_expire_and_tokens_belong_to_their_owner, login_failures_count_within_a_window_and_then_reset, a_shared_secret_is_created_once_and_then_kept);
+        $crate::conformance_tests!(@each $make, films_keep_their_credits_in_order_and_slugs_are_unique, ratings_keep_the_average_histogram_and_review_count_in_step, votes_follow_the_rules_and_keep_counts_and_score_in_step, most_helpful_orders_by_wilson_score_then_newest, keyset_pages_neither_repeat_nor_skip_while_reviews_are_added, concurrent_ratings_and_votes_leave_every_aggregate_consistent, the_same_vote_raced_from_many_tasks_counts_once, a_vote_batch_applies_in_order_like_single_votes, concurrent_vote_batches_over_shared_reviews_stay_consistent, a_lease_has_one_holder_at_a_time_until_it_expires, expired_sessions_and_stale_failure_counts_are_purged, the_first_account_is_the_admin_and_usernames_are_unique, sessions_expire_and_tokens_belong_to_their_owner, login_failures_count_within_a_window_and_then_reset, a_shared_secret_is_created_once_and_then_kept);
     };
     (@each $make:expr, $($name:ident),*) => {
         $(

@@ -7,10 +7,12 @@ pub mod conformance;
 mod error;
 mod records;
 pub mod transfer;
+pub mod votes;
 
 pub use error::StoreError;
 pub use records::*;
 pub use transfer::Transfer;
+pub use votes::{VoteChange, VoteRejection};
 
 use async_trait::async_trait;
 use marquee_domain::{MovieDraft, MovieId, ReviewFilter, ReviewId, UserId};
@@ -62,6 +64,14 @@ pub trait ReviewStore: Send + Sync {
     -> StoreResult<Vec<Review>>;
     /// The aggregates shown on the title page.
     async fn movie_stats(&self, movie: MovieId) -> StoreResult<MovieStats>;
+    /// Applies a batch of helpful votes in one transaction, in order, as if each were applied
+    /// alone, and answers each one. Announces the films whose reviews changed on the change feed
+    /// (inside the transaction where the backend can). `Err` only when the database fails, and
+    /// then nothing of the batch is stored.
+    async fn apply_votes(
+        &self,
+        changes: &[VoteChange],
+    ) -> StoreResult<Vec<Result<VoteTally, VoteRejection>>>;
     /// Casts or changes a helpful vote. `Forbidden` on one's own review, `Conflict` when the same
     /// vote was already cast, `NotFound` for a missing review.
     async fn put_vote(
@@ -69,9 +79,32 @@ pub trait ReviewStore: Send + Sync {
         review: ReviewId,
         voter: UserId,
         helpful: bool,
-    ) -> StoreResult<VoteTally>;
+    ) -> StoreResult<VoteTally> {
+        self.apply_vote(VoteChange {
+            review,
+            voter,
+            helpful: Some(helpful),
+        })
+        .await
+    }
     /// Withdraws a vote; `NotFound` when there was none.
-    async fn delete_vote(&self, review: ReviewId, voter: UserId) -> StoreResult<VoteTally>;
+    async fn delete_vote(&self, review: ReviewId, voter: UserId) -> StoreResult<VoteTally> {
+        self.apply_vote(VoteChange {
+            review,
+            voter,
+            helpful: None,
+        })
+        .await
+    }
+    /// One vote as a batch of its own.
+    async fn apply_vote(&self, change: VoteChange) -> StoreResult<VoteTally> {
+        match self.apply_votes(&[change]).await?.pop() {
+            Some(answer) => Ok(answer?),
+            None => Err(StoreError::backend(std::io::Error::other(
+                "a vote batch gave no answer",
+            ))),
+        }
+    }
     /// The user's votes on the given reviews (`true` = helpful).
     async fn votes_by_user(
         &self,
@@ -153,6 +186,11 @@ pub enum Change {
 pub trait Backend: Send + Sync {
     /// `sqlite` or `postgres`, for logs.
     fn name(&self) -> &'static str;
+    /// How many write transactions (vote batches) are worth running at once: one where the
+    /// database has a single writer, more where commits wait on the disk in parallel.
+    fn write_concurrency(&self) -> usize {
+        1
+    }
     /// Closes connections cleanly (the SQLite WAL is checkpointed).
     async fn close(&self);
     /// Tells every instance that what shows this film changed. A no-op where one process owns

@@ -1,0 +1,169 @@
+//! Helpful votes applied a batch to a transaction, in a fixed handful of round trips whatever
+//! the batch's size (each statement takes its rows as arrays), with the change announcements sent
+//! inside the same transaction, so PostgreSQL delivers them exactly when the votes commit. The
+//! rules themselves are `marquee_store::votes::plan`.
+
+use crate::changes::CHANNEL;
+use crate::{PgStore, db_err};
+use marquee_domain::time_fmt::now_ms;
+use marquee_domain::{MovieId, ReviewId, UserId};
+use marquee_store::votes::{LockedReview, VotePlan, pairs_of, plan, reviews_of};
+use marquee_store::{StoreResult, VoteChange, VoteRejection, VoteTally};
+use sqlx::{PgConnection, Row};
+use std::collections::HashMap;
+
+/// Retries of a batch that PostgreSQL aborted to break a deadlock. Batches lock reviews in id
+/// order and never deadlock with each other, but removing a film locks its reviews in its own
+/// order, and a batch can meet that.
+const DEADLOCK_RETRIES: usize = 3;
+
+pub(crate) async fn apply(
+    store: &PgStore,
+    changes: &[VoteChange],
+) -> StoreResult<Vec<Result<VoteTally, VoteRejection>>> {
+    let mut attempt = 0;
+    loop {
+        let mut tx = store.begin_write().await?;
+        let result = async {
+            let plan = read_and_plan(&mut tx, changes).await?;
+            write(&mut tx, &plan).await?;
+            Ok::<_, sqlx::Error>(plan)
+        }
+        .await;
+        let result = match result {
+            Ok(plan) => tx.commit().await.map(|()| plan),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(plan) => return Ok(plan.outcomes),
+            Err(e) if attempt < DEADLOCK_RETRIES && is_deadlock(&e) => {
+                attempt += 1;
+                tracing::debug!(attempt, "vote batch deadlocked; retrying");
+            }
+            Err(e) => return Err(db_err(e)),
+        }
+    }
+}
+
+fn is_deadlock(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .is_some_and(|code| code == "40P01")
+}
+
+/// Locks the batch's reviews in id order, then reads the voters' current votes. Two statements
+/// on purpose: under READ COMMITTED a statement sees other rows as of its own start, so the votes
+/// must be read after the locks are held (every vote writer takes the review's lock first).
+async fn read_and_plan(
+    conn: &mut PgConnection,
+    changes: &[VoteChange],
+) -> Result<VotePlan, sqlx::Error> {
+    let ids: Vec<i64> = reviews_of(changes).into_iter().map(|r| r.0).collect();
+    let rows = sqlx::query(
+        "SELECT id, user_id, movie_id, helpful_yes, helpful_no FROM reviews \
+         WHERE id = ANY($1) AND body IS NOT NULL ORDER BY id FOR UPDATE",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut reviews = HashMap::new();
+    for row in rows {
+        reviews.insert(
+            ReviewId(row.try_get(0)?),
+            LockedReview {
+                author: UserId(row.try_get(1)?),
+                movie: MovieId(row.try_get(2)?),
+                yes: row.try_get(3)?,
+                no: row.try_get(4)?,
+            },
+        );
+    }
+
+    let (review_ids, voter_ids): (Vec<i64>, Vec<i64>) = pairs_of(changes)
+        .into_iter()
+        .map(|(r, u)| (r.0, u.0))
+        .unzip();
+    let rows = sqlx::query(
+        "SELECT v.review_id, v.user_id, v.helpful FROM votes v \
+         JOIN unnest($1::bigint[], $2::bigint[]) AS p (review_id, user_id) \
+         ON v.review_id = p.review_id AND v.user_id = p.user_id",
+    )
+    .bind(&review_ids)
+    .bind(&voter_ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut current = HashMap::new();
+    for row in rows {
+        current.insert(
+            (ReviewId(row.try_get(0)?), UserId(row.try_get(1)?)),
+            row.try_get::<bool, _>(2)?,
+        );
+    }
+    Ok(plan(changes, &reviews, &current))
+}
+
+async fn write(conn: &mut PgConnection, plan: &VotePlan) -> Result<(), sqlx::Error> {
+    if !plan.upserts.is_empty() {
+        let (mut reviews, mut voters, mut helpful) = (Vec::new(), Vec::new(), Vec::new());
+        for (r, u, h) in &plan.upserts {
+            reviews.push(r.0);
+            voters.push(u.0);
+            helpful.push(*h);
+        }
+        sqlx::query(
+            "INSERT INTO votes (review_id, user_id, helpful, created_ms) \
+             SELECT r, u, h, $4 FROM unnest($1::bigint[], $2::bigint[], $3::boolean[]) AS t (r, u, h) \
+             ON CONFLICT (review_id, user_id) DO UPDATE SET helpful = excluded.helpful",
+        )
+        .bind(&reviews)
+        .bind(&voters)
+        .bind(&helpful)
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !plan.deletes.is_empty() {
+        let (reviews, voters): (Vec<i64>, Vec<i64>) =
+            plan.deletes.iter().map(|(r, u)| (r.0, u.0)).unzip();
+        sqlx::query(
+            "DELETE FROM votes v USING unnest($1::bigint[], $2::bigint[]) AS p (review_id, user_id) \
+             WHERE v.review_id = p.review_id AND v.user_id = p.user_id",
+        )
+        .bind(&reviews)
+        .bind(&voters)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !plan.tallies.is_empty() {
+        // The score is computed in Rust, so it is bit-for-bit what `wilson_lower_bound` gives
+        // on either backend.
+        let (mut ids, mut yes, mut no, mut score) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for t in &plan.tallies {
+            ids.push(t.review.0);
+            yes.push(t.yes);
+            no.push(t.no);
+            score.push(t.score);
+        }
+        sqlx::query(
+            "UPDATE reviews SET helpful_yes = t.y, helpful_no = t.n, score = t.s \
+             FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::float8[]) AS t (id, y, n, s) \
+             WHERE reviews.id = t.id",
+        )
+        .bind(&ids)
+        .bind(&yes)
+        .bind(&no)
+        .bind(&score)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !plan.movies.is_empty() {
+        let movies: Vec<String> = plan.movies.iter().map(|m| m.0.to_string()).collect();
+        sqlx::query("SELECT pg_notify($1, m) FROM unnest($2::text[]) AS m")
+            .bind(CHANNEL)
+            .bind(&movies)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
