@@ -132,7 +132,7 @@ fi
 [[ -x "$BIN" ]] || die "$BIN is missing; run without --no-build"
 
 # 3. The generated SQLite database: the same cache as title-page.sh -----------------------------
-VERSION="v1-$(cat "$BENCH/gen_db.py" "$ROOT"/crates/store-sqlite/migrations/*.sql | sha256sum | cut -c1-12)"
+VERSION="v2-$(cat "$BENCH/gen_db.py" "$ROOT"/crates/store-sqlite/migrations/*.sql | sha256sum | cut -c1-12)"
 CACHE="$OUT/db-$VERSION"
 if [[ ! -f "$CACHE/complete" ]]; then
     say "generating the benchmark database ($VERSION)"

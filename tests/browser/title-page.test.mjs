@@ -11,29 +11,17 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  CHROMIUM, CHROMIUM_ARGS, IN_CI, MARQUEE_BIN, assertClean, freePort, startServer, stopServer, watchedPage,
+} from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT_DIR = path.join(HERE, 'out');
-const MARQUEE_BIN = path.resolve(process.env.MARQUEE_BIN || path.join(HERE, '../../target/debug/marquee'));
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const IN_CI = process.env.CI === 'true';
-// From /work/shared/notes/playback-and-browser.md: what works for headless Chromium here.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const SLUG = 'the-work';
 const MOVIE_PATH = `/movies/${SLUG}`;
@@ -76,87 +64,6 @@ if (missing && IN_CI) {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Starts the server; resolves with {proc, baseUrl, adminPassword, output()} once it is ready. */
-function startServer(dataDir, port) {
-  const proc = spawn(
-    MARQUEE_BIN,
-    ['--data-dir', dataDir, 'serve', '--demo', '--listen', `127.0.0.1:${port}`],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
-  );
-  let out = '';
-  const output = () => out;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`the server was not ready within 30 s; output so far:\n${out}`));
-    }, 30_000);
-    const onData = (chunk) => {
-      out += chunk.toString();
-      const ready = /Marquee is ready at (http:\/\/\S+?)\/?\s/.exec(out);
-      if (ready) {
-        clearTimeout(timer);
-        const admin = /username 'admin', password '([^']+)'/.exec(out);
-        resolve({ proc, baseUrl: ready[1], adminPassword: admin ? admin[1] : null, output });
-      }
-    };
-    proc.stdout.on('data', onData);
-    proc.stderr.on('data', onData); // logs; also keeps the pipe drained
-    proc.on('error', (e) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start ${MARQUEE_BIN}: ${e.message} (build it with \`cargo build\` or set MARQUEE_BIN)`));
-    });
-    proc.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`the server exited early (code ${code}, signal ${signal}); output:\n${out}`));
-    });
-  });
-}
-
-async function stopServer(proc) {
-  if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  proc.kill('SIGTERM'); // the server shuts down gracefully on SIGTERM
-  const timer = setTimeout(() => proc.kill('SIGKILL'), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** A page that records console errors, page errors, dialogs, requests and navigations. */
-async function watchedPage(context) {
-  const page = await context.newPage();
-  const log = { consoleErrors: [], pageErrors: [], dialogs: [], requests: [], navigations: [] };
-  page.on('console', (m) => {
-    if (m.type() === 'error') log.consoleErrors.push(`${m.text()} @ ${m.location()?.url ?? '?'}`);
-  });
-  page.on('pageerror', (e) => log.pageErrors.push(String(e)));
-  page.on('dialog', (d) => {
-    log.dialogs.push(`${d.type()}: ${d.message()}`);
-    d.dismiss().catch(() => {});
-  });
-  page.on('request', (r) => log.requests.push(`${r.method()} ${r.url()}`));
-  page.on('framenavigated', (f) => {
-    if (f === page.mainFrame()) log.navigations.push(f.url());
-  });
-  return { page, log };
-}
-
-function assertClean(log, what) {
-  assert.deepEqual(log.pageErrors, [], `${what}: uncaught page errors`);
-  assert.deepEqual(log.consoleErrors, [], `${what}: console errors`);
-  assert.deepEqual(log.dialogs, [], `${what}: a dialog opened`);
-}
 
 /** The first number in a text ("11 ratings" -> 11); no number (e.g. "") counts as 0. */
 function num(text) {

@@ -28,3 +28,24 @@ mod tests {
         assert_eq!(long_date(1_509_580_800_000), "November 2, 2017");
     }
 }
+
+/// A duration as a clock reading: `1:29:10`, or `4:05` under an hour.
+pub fn clock(ms: u64) -> String {
+    let s = ms / 1000;
+    let (h, m, s) = (s / 3600, s / 60 % 60, s % 60);
+    if h > 0 {
+        format!("{h}:{m:02}:{s:02}")
+    } else {
+        format!("{m}:{s:02}")
+    }
+}
+
+#[cfg(test)]
+mod clock_tests {
+    #[test]
+    fn hours_show_only_when_there_are_some() {
+        assert_eq!(super::clock(5_350_000), "1:29:10");
+        assert_eq!(super::clock(245_999), "4:05");
+        assert_eq!(super::clock(0), "0:00");
+    }
+}

@@ -150,3 +150,41 @@
     });
   });
 })();
+
+// Upload forms marked data-upload-progress: send with XMLHttpRequest to show how much of a large
+// file has gone up, then show whatever page the server answered with (a redirect's target, or
+// the form again with its error). Without JavaScript the browser's own upload indicator shows.
+(() => {
+  'use strict';
+  document.addEventListener('DOMContentLoaded', () => {
+    document.querySelectorAll('form[data-upload-progress]').forEach((form) => {
+      const bar = form.querySelector('[data-progress-bar]');
+      const text = form.querySelector('[data-progress-text]');
+      form.addEventListener('submit', (e) => {
+        if (!window.XMLHttpRequest || !window.FormData) return;
+        e.preventDefault();
+        const xhr = new XMLHttpRequest();
+        xhr.open('POST', form.action);
+        xhr.upload.addEventListener('progress', (p) => {
+          if (!p.lengthComputable) return;
+          const pct = Math.floor((p.loaded / p.total) * 100);
+          bar.hidden = false;
+          bar.value = pct;
+          text.textContent = pct < 100 ? `${pct} % uploaded` : 'Uploaded; checking the file…';
+        });
+        xhr.addEventListener('load', () => {
+          if (xhr.responseURL && xhr.responseURL !== form.action && xhr.status < 400) {
+            window.location.assign(xhr.responseURL);
+          } else {
+            document.open();
+            document.write(xhr.responseText);
+            document.close();
+          }
+        });
+        xhr.addEventListener('error', () => { text.textContent = 'The upload failed: check the connection and try again.'; });
+        form.querySelectorAll('button').forEach((b) => { b.disabled = true; });
+        xhr.send(new FormData(form));
+      });
+    });
+  });
+})();

@@ -43,6 +43,7 @@ pub async fn serve(cli: &Cli, args: ServeArgs) -> anyhow::Result<()> {
         signin_failures_allowed: 5,
         signin_window_ms: 15 * 60 * 1000,
         trusted_proxies: args.trusted_proxies.clone(),
+        media_url: cli.media_url.clone(),
     };
     let state = AppState::new(store.clone(), settings).await?;
     if store_is_new(&state).await? {
@@ -64,19 +65,25 @@ pub async fn serve(cli: &Cli, args: ServeArgs) -> anyhow::Result<()> {
         None => tokio::spawn(watch_catalog(state.clone())),
     };
     tokio::spawn(housekeeping(state.clone(), crate::auth::random_token()));
+    // HLS packaging, one job at a time; `--no-worker` leaves it to other instances.
+    let lease = std::time::Duration::from_secs(args.job_lease_secs);
+    let worker = (!args.no_worker).then(|| crate::packaging::WorkerHandle::spawn(&state, lease));
     println!("Marquee is ready at http://{addr}/");
     let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    if let Some(w) = worker {
+        w.stop().await;
+    }
     store.close().await;
     println!("Marquee stopped.");
     Ok(())
 }
 
-/// Deletes expired sessions and stale sign-in counters once a minute. With several instances
-/// the job's lease makes exactly one of them do it; if that one stops, another takes over when
-/// the lease expires.
+/// Deletes expired sessions, stale sign-in counters and expired device codes once a minute.
+/// With several instances the job's lease makes exactly one of them do it; if that one stops,
+/// another takes over when the lease expires.
 async fn housekeeping(state: AppState, instance: String) {
     const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
     let mut tick = tokio::time::interval(EVERY);
@@ -88,10 +95,16 @@ async fn housekeeping(state: AppState, instance: String) {
             .claim_lease("housekeeping", &instance, now, 2 * EVERY.as_millis() as i64)
             .await
         {
-            Ok(true) => match state.store.purge_expired(now, now - 24 * 3600 * 1000).await {
-                Ok(n) => tracing::debug!(rows = n, "housekeeping done"),
-                Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
-            },
+            Ok(true) => {
+                match state.store.purge_expired(now, now - 24 * 3600 * 1000).await {
+                    Ok(n) => tracing::debug!(rows = n, "housekeeping done"),
+                    Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+                }
+                // Device sign-in codes live ten minutes; used and refused ones go with them.
+                if let Err(e) = state.store.purge_device_codes(now).await {
+                    tracing::warn!(error = %e, "purging expired device codes failed");
+                }
+            }
             Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "cannot claim the housekeeping lease"),
         }

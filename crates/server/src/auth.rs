@@ -59,14 +59,25 @@ pub fn hash_secret(value: &str) -> [u8; 32] {
 #[derive(Clone)]
 pub struct Keys {
     csrf: [u8; 32],
+    /// Signs devices' stream URLs (`signed_urls`). Derived from the stored secret rather than
+    /// reusing the CSRF key, so a value signed for one purpose is never valid for the other.
+    stream: [u8; 32],
 }
 
 impl Keys {
     pub fn new(csrf: &[u8]) -> anyhow::Result<Self> {
-        let csrf = csrf
+        let csrf: [u8; 32] = csrf
             .try_into()
             .map_err(|_| anyhow::anyhow!("the stored CSRF key is not 32 bytes"))?;
-        Ok(Self { csrf })
+        let mut derive = <Hmac<Sha256> as Mac>::new_from_slice(&csrf).expect("any key length");
+        derive.update(b"marquee stream-url signing key v1");
+        let stream = derive.finalize().into_bytes().into();
+        Ok(Self { csrf, stream })
+    }
+
+    /// The key for signed stream URLs.
+    pub fn stream_key(&self) -> &[u8; 32] {
+        &self.stream
     }
 
     pub fn generate_secret() -> [u8; 32] {

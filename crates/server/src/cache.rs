@@ -11,7 +11,7 @@
 
 use bytes::Bytes;
 use marquee_domain::MovieId;
-use marquee_store::{Movie, MovieStats, Review};
+use marquee_store::{MediaRecord, Movie, MovieStats, Review};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -29,6 +29,8 @@ pub struct TitleData {
     pub stats: MovieStats,
     /// The most helpful reviews, best first.
     pub top: Vec<Review>,
+    /// The film's playable file, when it has one.
+    pub media: Option<MediaRecord>,
 }
 
 struct Entry {
@@ -202,11 +204,13 @@ mod tests {
                 content_rating: String::new(),
                 language: String::new(),
                 poster: None,
+                members_only: false,
                 created_ms: 0,
                 updated_ms: 0,
             },
             stats: MovieStats::default(),
             top: vec![],
+            media: None,
         })
     }
 

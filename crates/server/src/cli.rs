@@ -43,6 +43,11 @@ pub struct Cli {
         default_value_t = 16
     )]
     pub database_connections: u32,
+    /// Where media files live: a folder, or `s3://BUCKET/PREFIX` (endpoint and credentials from
+    /// MARQUEE_S3_ENDPOINT or AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY); default: `media` in the data folder.
+    #[arg(long, global = true, env = "MARQUEE_MEDIA_URL")]
+    pub media_url: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -54,6 +59,9 @@ pub enum Command {
     /// Manage the catalog.
     #[command(subcommand)]
     Movie(Box<MovieCommand>),
+    /// Add, replace or remove a film's video and subtitles.
+    #[command(subcommand)]
+    Media(MediaCommand),
     /// Copy everything (accounts, sessions, tokens, films, credits, ratings, reviews, votes)
     /// from one database to another, then verify the copy.
     MigrateData(MigrateArgs),
@@ -84,6 +92,14 @@ pub struct ServeArgs {
     /// Log JSON lines instead of text.
     #[arg(long, env = "MARQUEE_LOG_JSON")]
     pub log_json: bool,
+    /// Run no packaging worker in this instance (web only); other instances, or
+    /// `marquee media package`, package the queued media.
+    #[arg(long, env = "MARQUEE_NO_WORKER")]
+    pub no_worker: bool,
+    /// Seconds a packaging job stays claimed without news from its worker; after that another
+    /// instance takes it over (a crashed or killed worker stops renewing every 3 s).
+    #[arg(long, env = "MARQUEE_JOB_LEASE_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=3600))]
+    pub job_lease_secs: u64,
 }
 
 #[derive(Args)]
@@ -100,6 +116,46 @@ pub struct MigrateArgs {
     /// Rows per batch.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub batch: u32,
+}
+
+#[derive(Subcommand)]
+pub enum MediaCommand {
+    /// Probe a video file and make it the film's media (replacing any before), with subtitles;
+    /// HLS packaging is queued for the server's worker (or run it with `media package`).
+    Add {
+        /// The film's id or address.
+        film: String,
+        /// The video file.
+        file: PathBuf,
+        /// A subtitle file (.srt or .vtt); give --lang after each.
+        #[arg(long = "subtitles", value_name = "FILE")]
+        subtitles: Vec<PathBuf>,
+        /// The language of each --subtitles file, in order, e.g. `en` or `pt-BR`.
+        #[arg(long = "lang", value_name = "CODE")]
+        langs: Vec<String>,
+    },
+    /// Add or replace one language's subtitles of a film that has media.
+    Subtitles {
+        film: String,
+        file: PathBuf,
+        #[arg(long = "lang", value_name = "CODE")]
+        lang: String,
+    },
+    /// Show a film's media, subtitles and packaging.
+    Show { film: String },
+    /// Who may watch the film: `public` (anyone) or `members` (signed-in viewers only).
+    Access {
+        film: String,
+        #[arg(value_parser = ["public", "members"])]
+        who: String,
+    },
+    /// Remove a film's media, subtitles and packaging.
+    Remove { film: String },
+    /// Package the film's media into HLS now, in the foreground, with a progress bar (the film's
+    /// queued job, claimed like a server's worker would; queued first if there is none).
+    Package(crate::packaging::cli::PackageArgs),
+    /// List recent background jobs (HLS packaging) with their state and progress.
+    Jobs(crate::packaging::cli::JobsArgs),
 }
 
 #[derive(Subcommand)]
@@ -203,7 +259,7 @@ impl Cli {
     }
 }
 
-async fn find(store: &dyn Store, film: &str) -> anyhow::Result<Movie> {
+pub(crate) async fn find(store: &dyn Store, film: &str) -> anyhow::Result<Movie> {
     let found = match film.parse::<i64>() {
         Ok(id) => store.movie_by_id(MovieId(id)).await?,
         Err(_) => store.movie_by_slug(film).await?,
@@ -263,6 +319,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     problems.len()
                 )
             }
+        }
+        Command::Media(cmd) => {
+            let store = cli.open_store().await?;
+            let result = match cmd {
+                MediaCommand::Package(args) => {
+                    crate::packaging::cli::package(&cli, store.clone(), args).await
+                }
+                MediaCommand::Jobs(args) => crate::packaging::cli::jobs(store.as_ref(), args).await,
+                cmd => media_command(&cli, store.as_ref(), cmd).await,
+            };
+            store.close().await;
+            result
         }
         Command::Movie(cmd) => {
             let store = cli.open_store().await?;
@@ -376,6 +444,143 @@ async fn movie_command(
                 posters::remove(&data_dir.join("posters"), p).await;
             }
             println!("removed film {} ({})", movie.id, movie.title);
+        }
+    }
+    Ok(())
+}
+
+async fn media_command(cli: &Cli, store: &dyn Store, cmd: &MediaCommand) -> anyhow::Result<()> {
+    use crate::media::{self, SubtitleInput};
+    use marquee_media::SubtitleLang;
+    let storage = marquee_media_store::open(cli.media_url.as_deref(), &cli.data_dir).await?;
+    let tools = marquee_media::Tools::default();
+    let lang =
+        |code: &str| SubtitleLang::parse(code).map_err(|e| anyhow::anyhow!("--lang {code}: {e}"));
+    match cmd {
+        MediaCommand::Add {
+            film,
+            file,
+            subtitles,
+            langs,
+        } => {
+            let movie = find(store, film).await?;
+            if subtitles.len() != langs.len() {
+                bail!(
+                    "give one --lang for each --subtitles file ({} files, {} languages)",
+                    subtitles.len(),
+                    langs.len()
+                );
+            }
+            let mut inputs = Vec::new();
+            for (path, code) in subtitles.iter().zip(langs) {
+                inputs.push(SubtitleInput {
+                    path: path.clone(),
+                    name: None,
+                    lang: lang(code)?,
+                });
+            }
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "video".into());
+            let record = media::add_media(
+                store,
+                storage.as_ref(),
+                &tools,
+                &movie,
+                file,
+                &name,
+                &inputs,
+            )
+            .await?;
+            store.announce(movie.id).await?;
+            println!(
+                "Added {} to '{}': {}x{} {}, {}, {} subtitle track(s). HLS packaging is queued.",
+                record.file_name,
+                movie.title,
+                record.width,
+                record.height,
+                record.video_codec,
+                marquee_domain::time_fmt::clock(record.duration_ms),
+                inputs.len()
+            );
+        }
+        MediaCommand::Subtitles {
+            film,
+            file,
+            lang: code,
+        } => {
+            let movie = find(store, film).await?;
+            let input = SubtitleInput {
+                path: file.clone(),
+                name: None,
+                lang: lang(code)?,
+            };
+            let record = media::add_subtitle(store, storage.as_ref(), movie.id, &input).await?;
+            store.announce(movie.id).await?;
+            println!("Added {} subtitles to '{}'.", record.label, movie.title);
+        }
+        MediaCommand::Show { film } => {
+            let movie = find(store, film).await?;
+            let Some(m) = store.media_for(movie.id).await? else {
+                println!("'{}' has no media.", movie.title);
+                return Ok(());
+            };
+            println!(
+                "{}: {} ({}), {} bytes, {}x{} {} / {}, {}",
+                movie.title,
+                m.file_name,
+                m.content_type,
+                m.size_bytes,
+                m.width,
+                m.height,
+                m.video_codec,
+                m.audio_codec.as_deref().unwrap_or("no audio"),
+                marquee_domain::time_fmt::clock(m.duration_ms)
+            );
+            for s in store.subtitles_for(movie.id).await? {
+                println!("  subtitles: {} ({})", s.label, s.lang);
+            }
+            match &m.hls_prefix {
+                Some(_) => println!("  HLS: ready"),
+                None => println!("  HLS: not packaged"),
+            }
+            for j in store.list_jobs(Some(movie.id), 5).await? {
+                println!(
+                    "  job {}: {} {} {:.0}%{}",
+                    j.id,
+                    j.kind,
+                    j.state.as_str(),
+                    j.progress * 100.0,
+                    j.error.map(|e| format!(" ({e})")).unwrap_or_default()
+                );
+            }
+        }
+        MediaCommand::Access { film, who } => {
+            let movie = find(store, film).await?;
+            store.set_members_only(movie.id, who == "members").await?;
+            store.announce(movie.id).await?;
+            println!(
+                "'{}' can now be watched by {}.",
+                movie.title,
+                if who == "members" {
+                    "signed-in viewers only"
+                } else {
+                    "anyone"
+                }
+            );
+        }
+        MediaCommand::Remove { film } => {
+            let movie = find(store, film).await?;
+            if media::remove_media(store, storage.as_ref(), movie.id).await? {
+                store.announce(movie.id).await?;
+                println!("Removed the media of '{}'.", movie.title);
+            } else {
+                bail!("'{}' has no media", movie.title);
+            }
+        }
+        MediaCommand::Package(_) | MediaCommand::Jobs(_) => {
+            unreachable!("`run` sends these to crate::packaging::cli")
         }
     }
     Ok(())

@@ -1,6 +1,7 @@
 //! The Marquee server: HTTP pages and API over a [`marquee_store::Store`]. `main.rs` only parses
 //! the command line and calls [`cli::run`]; tests build the app with [`web::router`].
 
+pub mod access;
 pub mod accounts;
 pub mod app;
 pub mod auth;
@@ -9,10 +10,14 @@ pub mod catalog;
 pub mod cli;
 pub mod database;
 pub mod demo;
+pub mod devices;
 pub mod error;
+pub mod media;
+pub mod packaging;
 pub mod posters;
 pub mod ratings;
 pub mod render;
+pub mod signed_urls;
 pub mod state;
 pub mod telemetry;
 pub mod transfer;

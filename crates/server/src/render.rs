@@ -274,6 +274,8 @@ impl RatingFormView {
 #[derive(Template)]
 #[template(path = "movie.html")]
 pub struct TitlePage {
+    /// What the Watch section offers, when the film has media.
+    pub watch: Option<WatchView>,
     pub chrome: Chrome,
     pub m: MovieView,
     pub stats: StatsView,
@@ -317,6 +319,8 @@ pub struct FilmLink {
 #[derive(Template)]
 #[template(path = "home.html")]
 pub struct HomePage {
+    /// Films the viewer started and has not finished, most recent first.
+    pub continue_watching: Vec<ContinueView>,
     pub chrome: Chrome,
     pub movies: Vec<FilmLink>,
     pub next_url: Option<String>,
@@ -415,4 +419,81 @@ pub struct AdminMovieFormPage {
 /// Renders any page template into an HTML response body.
 pub fn page<T: Template>(t: &T) -> Result<Html<String>, crate::error::AppError> {
     Ok(to_html(t)?)
+}
+
+/// The Watch section of a title page.
+#[derive(Debug, Clone)]
+pub struct WatchView {
+    pub url: String,
+    /// Only signed-in viewers may watch.
+    pub members_only: bool,
+    /// "1:29:10 · 1280×720 · Subtitles" and the like.
+    pub facts: String,
+}
+
+impl WatchView {
+    pub fn new(movie: &Movie, media: &marquee_store::MediaRecord) -> Self {
+        Self {
+            url: format!("/watch/{}", movie.slug),
+            members_only: movie.members_only,
+            facts: format!(
+                "{} · {}p",
+                marquee_domain::time_fmt::clock(media.duration_ms),
+                media.height
+            ),
+        }
+    }
+}
+
+/// A film on the "Continue watching" shelf.
+#[derive(Debug, Clone)]
+pub struct ContinueView {
+    pub slug: String,
+    pub title: String,
+    /// How far in, 0–100.
+    pub percent: u32,
+    pub left: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SubtitleTrackView {
+    pub lang: String,
+    pub label: String,
+    pub url: String,
+}
+
+#[derive(Template)]
+#[template(path = "watch.html")]
+pub struct WatchPage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub slug: String,
+    pub movie_id: i64,
+    pub facts_line: String,
+    pub poster_url: Option<String>,
+    pub direct_url: String,
+    pub content_type: String,
+    /// The HLS master playlist, once packaged.
+    pub hls_url: Option<String>,
+    pub subtitles: Vec<SubtitleTrackView>,
+    /// Where to start, in seconds (from the viewer's saved position).
+    pub resume_s: f64,
+    pub signed_in: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_media.html")]
+pub struct AdminMediaPage {
+    pub chrome: Chrome,
+    pub csrf: String,
+    pub movie_id: i64,
+    pub title: String,
+    pub slug: String,
+    pub members_only: bool,
+    /// A line describing the current file, when there is one.
+    pub media: Option<String>,
+    pub subtitles: Vec<String>,
+    pub jobs: Vec<String>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
 }

@@ -4,6 +4,8 @@
 use crate::auth::Keys;
 use crate::cache::PageCache;
 use crate::votes::VoteQueue;
+use marquee_media::Tools;
+use marquee_media_store::MediaStorage;
 use marquee_store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,6 +16,10 @@ pub struct AppState {
     pub cache: Arc<PageCache>,
     /// Helpful votes, applied in batches.
     pub votes: VoteQueue,
+    /// Where media files, subtitles and HLS packaging live.
+    pub media: Arc<dyn MediaStorage>,
+    /// ffmpeg and ffprobe.
+    pub tools: Tools,
     pub keys: Keys,
     pub settings: Arc<Settings>,
     /// A real argon2id hash of a random password, checked when a sign-in names an unknown user
@@ -33,6 +39,8 @@ pub struct Settings {
     pub signin_window_ms: i64,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `s3://bucket/prefix` or a folder; `None`: `media/` in the data folder.
+    pub media_url: Option<String>,
 }
 
 impl Settings {
@@ -62,11 +70,15 @@ impl AppState {
             .shared_secret("csrf-key", &Keys::generate_secret())
             .await?;
         let keys = Keys::new(&csrf)?;
+        let media =
+            marquee_media_store::open(settings.media_url.as_deref(), &settings.data_dir).await?;
         let dummy = marquee_domain::Password::parse(&crate::auth::random_token())?;
         let dummy_hash =
             tokio::task::spawn_blocking(move || crate::auth::hash_password(&dummy)).await??;
         Ok(Self {
             votes: VoteQueue::start(store.clone()),
+            media,
+            tools: Tools::default(),
             store,
             cache: Arc::new(PageCache::new(4096)),
             keys,

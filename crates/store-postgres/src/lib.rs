@@ -6,6 +6,8 @@
 //! counter ever races another. Instances tell each other about changes with LISTEN/NOTIFY.
 
 mod changes;
+mod devices;
+mod media;
 mod movies;
 mod reviews;
 mod rows;

@@ -9,7 +9,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 const MOVIE_COLUMNS: &str = "id, slug, title, original_title, year, runtime_minutes, synopsis, \
-    content_rating, language, poster, created_ms, updated_ms";
+    content_rating, language, poster, created_ms, updated_ms, members_only";
 
 fn movie_row(row: &PgRow) -> Result<Movie, sqlx::Error> {
     Ok(Movie {
@@ -25,6 +25,7 @@ fn movie_row(row: &PgRow) -> Result<Movie, sqlx::Error> {
         poster: row.try_get(9)?,
         created_ms: row.try_get(10)?,
         updated_ms: row.try_get(11)?,
+        members_only: row.try_get(12)?,
         genres: Vec::new(),
         directors: Vec::new(),
         cast: Vec::new(),
@@ -197,6 +198,23 @@ impl MovieStore for PgStore {
 
     async fn delete_movie(&self, id: MovieId) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
+        // The lock order of every writer of votes: the film, then its reviews' tally rows, in
+        // review id order as vote batches take them, and only then the cascade through the
+        // reviews and their votes. A batch in flight finishes first and the next finds no review,
+        // where deleting straight away would lock a review that a batch holding its tally row
+        // waits for (inserting a vote share-locks the review) and deadlock.
+        sqlx::query("SELECT id FROM movies WHERE id = $1 FOR UPDATE")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "SELECT review_id FROM review_tallies WHERE movie_id = $1 ORDER BY review_id FOR UPDATE",
+        )
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let done = sqlx::query("DELETE FROM movies WHERE id = $1")
             .bind(id.0)
             .execute(&mut *tx)
@@ -216,6 +234,21 @@ impl MovieStore for PgStore {
             .execute(&self.pool)
             .await
             .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("film"));
+        }
+        Ok(())
+    }
+
+    async fn set_members_only(&self, id: MovieId, members_only: bool) -> StoreResult<()> {
+        let done =
+            sqlx::query("UPDATE movies SET members_only = $1, updated_ms = $2 WHERE id = $3")
+                .bind(members_only)
+                .bind(now_ms())
+                .bind(id.0)
+                .execute(&self.pool)
+                .await
+                .map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("film"));
         }

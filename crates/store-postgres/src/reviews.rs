@@ -1,7 +1,9 @@
 //! Ratings, reviews and helpful votes in PostgreSQL, with the film's aggregates and each review's
-//! vote counts and Wilson score changed in the same transaction as the rows they summarize.
+//! vote counts and Wilson score changed in the same transaction as the rows they summarize. The
+//! counts and score live in `review_tallies`, one narrow row per review with text, so that a vote
+//! does not rewrite the review.
 
-use crate::rows::{self, REVIEW_COLUMNS};
+use crate::rows::{self, REVIEW_COLUMNS, REVIEW_TABLES};
 use crate::{PgStore, db_err};
 use async_trait::async_trait;
 use marquee_domain::{MovieId, ReviewFilter, ReviewId, ReviewSort, UserId, wilson_lower_bound};
@@ -10,6 +12,34 @@ use marquee_store::{
     VoteRejection, VoteTally,
 };
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+
+/// The tables of the "most helpful" order: it starts from the tallies, whose index holds it.
+const HELPFUL_TABLES: &str = "review_tallies t JOIN reviews r ON r.id = t.review_id \
+    JOIN users u ON u.id = r.user_id";
+
+/// Which way an order's first key runs.
+#[derive(Clone, Copy)]
+enum Direction {
+    Asc,
+    Desc,
+}
+
+impl Direction {
+    fn sql(self) -> &'static str {
+        match self {
+            Direction::Asc => "ASC",
+            Direction::Desc => "DESC",
+        }
+    }
+
+    /// The comparison that selects keys after a cursor's.
+    fn after(self) -> &'static str {
+        match self {
+            Direction::Asc => ">",
+            Direction::Desc => "<",
+        }
+    }
+}
 
 /// What a rating contributes to its film's aggregates.
 #[derive(Clone, Copy, Default)]
@@ -54,9 +84,40 @@ async fn shift_aggregates(
     Ok(())
 }
 
+/// Puts the review's tally where new words leave it: a row with no votes, dated `now_ms`, for a
+/// review with text; no row for a rating without. Writing this row takes its lock, which every
+/// writer of the review's votes takes before touching them (see `votes.rs`), so call this
+/// before removing the votes.
+async fn reset_tally(
+    conn: &mut PgConnection,
+    review: i64,
+    movie: MovieId,
+    has_text: bool,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    if has_text {
+        sqlx::query(
+            "INSERT INTO review_tallies (review_id, movie_id, created_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (review_id) DO UPDATE SET helpful_yes = 0, helpful_no = 0, score = 0, \
+             created_ms = excluded.created_ms",
+        )
+        .bind(review)
+        .bind(movie.0)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query("DELETE FROM review_tallies WHERE review_id = $1")
+            .bind(review)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn fetch_review(conn: &mut PgConnection, id: i64) -> Result<Option<Review>, sqlx::Error> {
     sqlx::query(&format!(
-        "SELECT {REVIEW_COLUMNS} FROM reviews r JOIN users u ON u.id = r.user_id WHERE r.id = $1"
+        "SELECT {REVIEW_COLUMNS} FROM {REVIEW_TABLES} WHERE r.id = $1"
     ))
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -77,10 +138,10 @@ impl ReviewStore for PgStore {
         let body = rating.body.as_ref().map(|b| b.as_str());
         let stars = i64::from(rating.stars.get());
         let mut tx = self.begin_write().await?;
-        // Lock order everywhere: film row, then review row, then its votes (a cycle between a
-        // vote and a rewrite of the review's text deadlocks otherwise). Locking the film first
-        // serializes ratings of one film (the aggregates live on its row) and closes the race
-        // between two first ratings by the same person.
+        // Lock order everywhere: film row, then review row, then its tally row, then its votes
+        // (a cycle between a vote and a rewrite of the review's text deadlocks otherwise).
+        // Locking the film first serializes ratings of one film (the aggregates live on its row)
+        // and closes the race between two first ratings by the same person.
         let exists: Option<i64> =
             sqlx::query_scalar("SELECT id FROM movies WHERE id = $1 FOR UPDATE")
                 .bind(movie.0)
@@ -90,8 +151,12 @@ impl ReviewStore for PgStore {
         if exists.is_none() {
             return Err(StoreError::NotFound("film"));
         }
+        // FOR NO KEY UPDATE, the strength of the UPDATE below: a vote batch holding this
+        // review's tally lock share-locks the review's key when it inserts a vote (the foreign
+        // key check), and FOR UPDATE would make it wait for us while we wait for its tally lock.
         let old = sqlx::query(
-            "SELECT id, stars, headline, body FROM reviews WHERE movie_id = $1 AND user_id = $2 FOR UPDATE",
+            "SELECT id, stars, headline, body FROM reviews WHERE movie_id = $1 AND user_id = $2 \
+             FOR NO KEY UPDATE",
         )
         .bind(movie.0)
         .bind(user.0)
@@ -117,7 +182,11 @@ impl ReviewStore for PgStore {
                 // Votes judged the words, so new words start over with no votes and a new date.
                 let text_changed =
                     old_headline.as_deref() != headline || old_body.as_deref() != body;
+                // Changing only the stars or the anonymity keeps the tally as it is.
                 if text_changed {
+                    reset_tally(&mut tx, id, movie, body.is_some(), rating.now_ms)
+                        .await
+                        .map_err(db_err)?;
                     sqlx::query("DELETE FROM votes WHERE review_id = $1")
                         .bind(id)
                         .execute(&mut *tx)
@@ -126,10 +195,7 @@ impl ReviewStore for PgStore {
                 }
                 sqlx::query(
                     "UPDATE reviews SET stars = $1, headline = $2, body = $3, anonymous = $4, updated_ms = $5, \
-                     created_ms = CASE WHEN $6 THEN $7 ELSE created_ms END, \
-                     helpful_yes = CASE WHEN $8 THEN 0 ELSE helpful_yes END, \
-                     helpful_no = CASE WHEN $9 THEN 0 ELSE helpful_no END, \
-                     score = CASE WHEN $10 THEN 0 ELSE score END WHERE id = $11",
+                     created_ms = CASE WHEN $6 THEN $7 ELSE created_ms END WHERE id = $8",
                 )
                 .bind(stars)
                 .bind(headline)
@@ -138,9 +204,6 @@ impl ReviewStore for PgStore {
                 .bind(rating.now_ms)
                 .bind(text_changed)
                 .bind(rating.now_ms)
-                .bind(text_changed)
-                .bind(text_changed)
-                .bind(text_changed)
                 .bind(id)
                 .execute(&mut *tx)
                 .await
@@ -166,6 +229,11 @@ impl ReviewStore for PgStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db_err)?;
+                if body.is_some() {
+                    reset_tally(&mut tx, id, movie, true, rating.now_ms)
+                        .await
+                        .map_err(db_err)?;
+                }
                 shift_aggregates(&mut tx, movie, None, Some(new))
                     .await
                     .map_err(db_err)?;
@@ -187,6 +255,17 @@ impl ReviewStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        // The tally row before the review, as every writer of the review's votes takes it: a
+        // vote batch on this review finishes first, and the next finds no review.
+        sqlx::query(
+            "DELETE FROM review_tallies WHERE review_id = \
+             (SELECT id FROM reviews WHERE movie_id = $1 AND user_id = $2)",
+        )
+        .bind(movie.0)
+        .bind(user.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let old = sqlx::query("DELETE FROM reviews WHERE movie_id = $1 AND user_id = $2 RETURNING stars, body IS NOT NULL")
             .bind(movie.0)
             .bind(user.0)
@@ -206,8 +285,7 @@ impl ReviewStore for PgStore {
 
     async fn rating_by_user(&self, movie: MovieId, user: UserId) -> StoreResult<Option<Review>> {
         sqlx::query(&format!(
-            "SELECT {REVIEW_COLUMNS} FROM reviews r JOIN users u ON u.id = r.user_id \
-             WHERE r.movie_id = $1 AND r.user_id = $2"
+            "SELECT {REVIEW_COLUMNS} FROM {REVIEW_TABLES} WHERE r.movie_id = $1 AND r.user_id = $2"
         ))
         .bind(movie.0)
         .bind(user.0)
@@ -229,9 +307,36 @@ impl ReviewStore for PgStore {
         movie: MovieId,
         filter: &ReviewFilter,
     ) -> StoreResult<Vec<Review>> {
+        // Each order walks its own index, so every page is a range scan: "most helpful" walks
+        // review_tallies_helpful (a tally row holds copies of its review's film and date for
+        // this), the others their partial index on reviews. The order's columns come from the
+        // table whose index is walked, although `t.created_ms` equals `r.created_ms`.
+        let (tables, film, key, created, id) = match filter.sort {
+            ReviewSort::Helpful => (
+                HELPFUL_TABLES,
+                "t.movie_id",
+                Some(("t.score", Direction::Desc)),
+                "t.created_ms",
+                "t.review_id",
+            ),
+            ReviewSort::Newest => (REVIEW_TABLES, "r.movie_id", None, "r.created_ms", "r.id"),
+            ReviewSort::Highest => (
+                REVIEW_TABLES,
+                "r.movie_id",
+                Some(("r.stars", Direction::Desc)),
+                "r.created_ms",
+                "r.id",
+            ),
+            ReviewSort::Lowest => (
+                REVIEW_TABLES,
+                "r.movie_id",
+                Some(("r.stars", Direction::Asc)),
+                "r.created_ms",
+                "r.id",
+            ),
+        };
         let mut q: QueryBuilder<Postgres> = QueryBuilder::new(format!(
-            "SELECT {REVIEW_COLUMNS} FROM reviews r JOIN users u ON u.id = r.user_id \
-             WHERE r.movie_id = "
+            "SELECT {REVIEW_COLUMNS} FROM {tables} WHERE {film} = "
         ));
         q.push_bind(movie.0).push(" AND r.body IS NOT NULL");
         if let Some(stars) = filter.stars {
@@ -239,14 +344,8 @@ impl ReviewStore for PgStore {
         }
         if let Some(c) = filter.after {
             // Rows strictly after the cursor in (key, created_ms DESC, id DESC) order.
-            let (key_col, key_after_op) = match filter.sort {
-                ReviewSort::Helpful => (Some("r.score"), "<"),
-                ReviewSort::Newest => (None, ""),
-                ReviewSort::Highest => (Some("r.stars"), "<"),
-                ReviewSort::Lowest => (Some("r.stars"), ">"),
-            };
             q.push(" AND (");
-            if let Some(col) = key_col {
+            if let Some((col, dir)) = key {
                 let push_key = |q: &mut QueryBuilder<Postgres>| match filter.sort {
                     ReviewSort::Helpful => {
                         q.push_bind(c.score);
@@ -255,27 +354,30 @@ impl ReviewStore for PgStore {
                         q.push_bind(i64::from(c.stars));
                     }
                 };
-                q.push(col).push(" ").push(key_after_op).push(" ");
+                q.push(format_args!("{col} {} ", dir.after()));
                 push_key(&mut q);
-                q.push(" OR (").push(col).push(" = ");
+                q.push(format_args!(" OR ({col} = "));
                 push_key(&mut q);
                 q.push(" AND ");
             }
-            q.push("(r.created_ms < ").push_bind(c.created_ms);
-            q.push(" OR (r.created_ms = ").push_bind(c.created_ms);
-            q.push(" AND r.id < ").push_bind(c.id).push("))");
-            if key_col.is_some() {
+            q.push(format_args!("({created} < "))
+                .push_bind(c.created_ms);
+            q.push(format_args!(" OR ({created} = "))
+                .push_bind(c.created_ms);
+            q.push(format_args!(" AND {id} < "))
+                .push_bind(c.id)
+                .push("))");
+            if key.is_some() {
                 q.push(")");
             }
             q.push(")");
         }
-        q.push(match filter.sort {
-            ReviewSort::Helpful => " ORDER BY r.score DESC, r.created_ms DESC, r.id DESC",
-            ReviewSort::Newest => " ORDER BY r.created_ms DESC, r.id DESC",
-            ReviewSort::Highest => " ORDER BY r.stars DESC, r.created_ms DESC, r.id DESC",
-            ReviewSort::Lowest => " ORDER BY r.stars ASC, r.created_ms DESC, r.id DESC",
-        });
-        q.push(" LIMIT ").push_bind(i64::from(filter.limit));
+        q.push(" ORDER BY ");
+        if let Some((col, dir)) = key {
+            q.push(format_args!("{col} {}, ", dir.sql()));
+        }
+        q.push(format_args!("{created} DESC, {id} DESC LIMIT "))
+            .push_bind(i64::from(filter.limit));
         let rows = q.build().fetch_all(&self.pool).await.map_err(db_err)?;
         rows.iter()
             .map(rows::review)
@@ -360,8 +462,12 @@ impl ReviewStore for PgStore {
                 ));
             }
         }
+        // One tally row per review with text, with its review's film and date, and counts and
+        // a score that agree with the votes.
         let reviews = sqlx::query(
-            "SELECT r.id, r.helpful_yes, r.helpful_no, r.score, COALESCE(v.y, 0), COALESCE(v.n, 0) FROM reviews r \
+            "SELECT r.id, r.movie_id, r.created_ms, r.body IS NOT NULL, t.review_id IS NOT NULL, t.movie_id, t.created_ms, \
+             COALESCE(t.helpful_yes, 0), COALESCE(t.helpful_no, 0), COALESCE(t.score, 0.0), COALESCE(v.y, 0), COALESCE(v.n, 0) \
+             FROM reviews r LEFT JOIN review_tallies t ON t.review_id = r.id \
              LEFT JOIN (SELECT review_id, COUNT(*) FILTER (WHERE helpful) y, COUNT(*) FILTER (WHERE NOT helpful) n FROM votes GROUP BY review_id) v \
              ON v.review_id = r.id",
         )
@@ -370,15 +476,35 @@ impl ReviewStore for PgStore {
         .map_err(db_err)?;
         for row in reviews {
             let id: i64 = row.try_get(0).map_err(db_err)?;
-            let stored: (i64, i64) = (
+            let film_and_date: (i64, i64) = (
                 row.try_get(1).map_err(db_err)?,
                 row.try_get(2).map_err(db_err)?,
             );
-            let counted: (i64, i64) = (
-                row.try_get(4).map_err(db_err)?,
+            let has_text: bool = row.try_get(3).map_err(db_err)?;
+            let has_tally: bool = row.try_get(4).map_err(db_err)?;
+            let copies: (Option<i64>, Option<i64>) = (
                 row.try_get(5).map_err(db_err)?,
+                row.try_get(6).map_err(db_err)?,
             );
-            let score: f64 = row.try_get(3).map_err(db_err)?;
+            match (has_text, has_tally) {
+                (true, false) => problems.push(format!("review {id}: has text but no tally row")),
+                (false, true) => problems.push(format!("review {id}: has a tally row but no text")),
+                _ => {}
+            }
+            if has_tally && copies != (Some(film_and_date.0), Some(film_and_date.1)) {
+                problems.push(format!(
+                    "review {id}: film and date {film_and_date:?} but its tally row has {copies:?}"
+                ));
+            }
+            let stored: (i64, i64) = (
+                row.try_get(7).map_err(db_err)?,
+                row.try_get(8).map_err(db_err)?,
+            );
+            let score: f64 = row.try_get(9).map_err(db_err)?;
+            let counted: (i64, i64) = (
+                row.try_get(10).map_err(db_err)?,
+                row.try_get(11).map_err(db_err)?,
+            );
             if stored != counted {
                 problems.push(format!(
                     "review {id}: stored votes {stored:?} but counted {counted:?}"

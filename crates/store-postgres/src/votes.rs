@@ -12,9 +12,10 @@ use marquee_store::{StoreResult, VoteChange, VoteRejection, VoteTally};
 use sqlx::{PgConnection, Row};
 use std::collections::HashMap;
 
-/// Retries of a batch that PostgreSQL aborted to break a deadlock. Batches lock reviews in id
-/// order and never deadlock with each other, but removing a film locks its reviews in its own
-/// order, and a batch can meet that.
+/// Retries of a batch that PostgreSQL aborted to break a deadlock. Batches lock tally rows in
+/// review id order and never deadlock with each other, and every other writer of votes takes
+/// the review's tally lock before the votes (a rating's rewrite or removal one row, removing a
+/// film all its rows in id order), so none is expected: this is a safety net.
 const DEADLOCK_RETRIES: usize = 3;
 
 pub(crate) async fn apply(
@@ -51,17 +52,24 @@ fn is_deadlock(e: &sqlx::Error) -> bool {
         .is_some_and(|code| code == "40P01")
 }
 
-/// Locks the batch's reviews in id order, then reads the voters' current votes. Two statements
-/// on purpose: under READ COMMITTED a statement sees other rows as of its own start, so the votes
-/// must be read after the locks are held (every vote writer takes the review's lock first).
+/// Locks the tally rows of the batch's reviews in review id order, then reads the voters'
+/// current votes. Two statements on purpose: under READ COMMITTED a statement sees other rows as
+/// of its own start, so the votes must be read after the locks are held (every vote writer takes
+/// the review's tally lock first).
+///
+/// Only the tally rows are locked, never the reviews: a review without a tally row has no text
+/// and takes no votes, and the author never changes. Inserting a vote share-locks the review's
+/// key (the foreign key check); that waits only for a review being deleted, and whoever deletes
+/// one holds its tally lock first, so never while this batch holds it.
 async fn read_and_plan(
     conn: &mut PgConnection,
     changes: &[VoteChange],
 ) -> Result<VotePlan, sqlx::Error> {
     let ids: Vec<i64> = reviews_of(changes).into_iter().map(|r| r.0).collect();
     let rows = sqlx::query(
-        "SELECT id, user_id, movie_id, helpful_yes, helpful_no FROM reviews \
-         WHERE id = ANY($1) AND body IS NOT NULL ORDER BY id FOR UPDATE",
+        "SELECT t.review_id, r.user_id, t.movie_id, t.helpful_yes, t.helpful_no \
+         FROM review_tallies t JOIN reviews r ON r.id = t.review_id \
+         WHERE t.review_id = ANY($1) ORDER BY t.review_id FOR UPDATE OF t",
     )
     .bind(&ids)
     .fetch_all(&mut *conn)
@@ -146,9 +154,9 @@ async fn write(conn: &mut PgConnection, plan: &VotePlan) -> Result<(), sqlx::Err
             score.push(t.score);
         }
         sqlx::query(
-            "UPDATE reviews SET helpful_yes = t.y, helpful_no = t.n, score = t.s \
+            "UPDATE review_tallies SET helpful_yes = t.y, helpful_no = t.n, score = t.s \
              FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::float8[]) AS t (id, y, n, s) \
-             WHERE reviews.id = t.id",
+             WHERE review_tallies.review_id = t.id",
         )
         .bind(&ids)
         .bind(&yes)

@@ -5,6 +5,8 @@
 //! of failing with `SQLITE_BUSY`, and a read-then-write transaction can never lose its snapshot.
 //! Readers run in parallel on their own connections.
 
+mod devices;
+mod media;
 mod movies;
 mod reviews;
 mod rows;

@@ -9,7 +9,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 const MOVIE_COLUMNS: &str = "id, slug, title, original_title, year, runtime_minutes, synopsis, \
-    content_rating, language, poster, created_ms, updated_ms";
+    content_rating, language, poster, created_ms, updated_ms, members_only";
 
 fn movie_row(row: &SqliteRow) -> Result<Movie, sqlx::Error> {
     Ok(Movie {
@@ -25,6 +25,7 @@ fn movie_row(row: &SqliteRow) -> Result<Movie, sqlx::Error> {
         poster: row.try_get(9)?,
         created_ms: row.try_get(10)?,
         updated_ms: row.try_get(11)?,
+        members_only: row.try_get(12)?,
         genres: Vec::new(),
         directors: Vec::new(),
         cast: Vec::new(),
@@ -211,6 +212,20 @@ impl MovieStore for SqliteStore {
     async fn set_poster(&self, id: MovieId, poster: Option<&str>) -> StoreResult<()> {
         let done = sqlx::query("UPDATE movies SET poster = ?, updated_ms = ? WHERE id = ?")
             .bind(poster)
+            .bind(now_ms())
+            .bind(id.0)
+            .execute(&self.write)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound("film"));
+        }
+        Ok(())
+    }
+
+    async fn set_members_only(&self, id: MovieId, members_only: bool) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE movies SET members_only = ?, updated_ms = ? WHERE id = ?")
+            .bind(members_only)
             .bind(now_ms())
             .bind(id.0)
             .execute(&self.write)

@@ -1,7 +1,9 @@
 //! Ratings, reviews and helpful votes in SQLite, with the film's aggregates and each review's
-//! vote counts and Wilson score changed in the same transaction as the rows they summarize.
+//! vote counts and Wilson score changed in the same transaction as the rows they summarize. The
+//! counts and score live in `review_tallies`, one narrow row per review with text, so that a vote
+//! does not rewrite the review.
 
-use crate::rows::{self, REVIEW_COLUMNS};
+use crate::rows::{self, REVIEW_COLUMNS, REVIEW_TABLES};
 use crate::{SqliteStore, db_err};
 use async_trait::async_trait;
 use marquee_domain::{MovieId, ReviewFilter, ReviewId, ReviewSort, UserId, wilson_lower_bound};
@@ -10,6 +12,34 @@ use marquee_store::{
     VoteRejection, VoteTally,
 };
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+/// The tables of the "most helpful" order: it starts from the tallies, whose index holds it.
+const HELPFUL_TABLES: &str = "review_tallies t JOIN reviews r ON r.id = t.review_id \
+    JOIN users u ON u.id = r.user_id";
+
+/// Which way an order's first key runs.
+#[derive(Clone, Copy)]
+enum Direction {
+    Asc,
+    Desc,
+}
+
+impl Direction {
+    fn sql(self) -> &'static str {
+        match self {
+            Direction::Asc => "ASC",
+            Direction::Desc => "DESC",
+        }
+    }
+
+    /// The comparison that selects keys after a cursor's.
+    fn after(self) -> &'static str {
+        match self {
+            Direction::Asc => ">",
+            Direction::Desc => "<",
+        }
+    }
+}
 
 /// What a rating contributes to its film's aggregates.
 #[derive(Clone, Copy, Default)]
@@ -54,9 +84,38 @@ async fn shift_aggregates(
     Ok(())
 }
 
+/// Puts the review's tally where new words leave it: a row with no votes, dated `now_ms`, for a
+/// review with text; no row for a rating without.
+async fn reset_tally(
+    conn: &mut SqliteConnection,
+    review: i64,
+    movie: MovieId,
+    has_text: bool,
+    now_ms: i64,
+) -> Result<(), sqlx::Error> {
+    if has_text {
+        sqlx::query(
+            "INSERT INTO review_tallies (review_id, movie_id, created_ms) VALUES (?, ?, ?) \
+             ON CONFLICT (review_id) DO UPDATE SET helpful_yes = 0, helpful_no = 0, score = 0, \
+             created_ms = excluded.created_ms",
+        )
+        .bind(review)
+        .bind(movie.0)
+        .bind(now_ms)
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query("DELETE FROM review_tallies WHERE review_id = ?")
+            .bind(review)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 async fn fetch_review(conn: &mut SqliteConnection, id: i64) -> Result<Option<Review>, sqlx::Error> {
     sqlx::query(&format!(
-        "SELECT {REVIEW_COLUMNS} FROM reviews r JOIN users u ON u.id = r.user_id WHERE r.id = ?"
+        "SELECT {REVIEW_COLUMNS} FROM {REVIEW_TABLES} WHERE r.id = ?"
     ))
     .bind(id)
     .fetch_optional(&mut *conn)
@@ -112,7 +171,11 @@ impl ReviewStore for SqliteStore {
                 // Votes judged the words, so new words start over with no votes and a new date.
                 let text_changed =
                     old_headline.as_deref() != headline || old_body.as_deref() != body;
+                // Changing only the stars or the anonymity keeps the tally as it is.
                 if text_changed {
+                    reset_tally(&mut tx, id, movie, body.is_some(), rating.now_ms)
+                        .await
+                        .map_err(db_err)?;
                     sqlx::query("DELETE FROM votes WHERE review_id = ?")
                         .bind(id)
                         .execute(&mut *tx)
@@ -121,10 +184,7 @@ impl ReviewStore for SqliteStore {
                 }
                 sqlx::query(
                     "UPDATE reviews SET stars = ?, headline = ?, body = ?, anonymous = ?, updated_ms = ?, \
-                     created_ms = CASE WHEN ? THEN ? ELSE created_ms END, \
-                     helpful_yes = CASE WHEN ? THEN 0 ELSE helpful_yes END, \
-                     helpful_no = CASE WHEN ? THEN 0 ELSE helpful_no END, \
-                     score = CASE WHEN ? THEN 0 ELSE score END WHERE id = ?",
+                     created_ms = CASE WHEN ? THEN ? ELSE created_ms END WHERE id = ?",
                 )
                 .bind(stars)
                 .bind(headline)
@@ -133,9 +193,6 @@ impl ReviewStore for SqliteStore {
                 .bind(rating.now_ms)
                 .bind(text_changed)
                 .bind(rating.now_ms)
-                .bind(text_changed)
-                .bind(text_changed)
-                .bind(text_changed)
                 .bind(id)
                 .execute(&mut *tx)
                 .await
@@ -161,6 +218,11 @@ impl ReviewStore for SqliteStore {
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db_err)?;
+                if body.is_some() {
+                    reset_tally(&mut tx, id, movie, true, rating.now_ms)
+                        .await
+                        .map_err(db_err)?;
+                }
                 shift_aggregates(&mut tx, movie, None, Some(new))
                     .await
                     .map_err(db_err)?;
@@ -177,6 +239,8 @@ impl ReviewStore for SqliteStore {
 
     async fn delete_rating(&self, movie: MovieId, user: UserId) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
+        // Its tally row and votes go with it (ON DELETE CASCADE); the one writer needs no lock
+        // order, unlike PostgreSQL, which removes the tally row first.
         let old = sqlx::query("DELETE FROM reviews WHERE movie_id = ? AND user_id = ? RETURNING stars, body IS NOT NULL")
             .bind(movie.0)
             .bind(user.0)
@@ -196,8 +260,7 @@ impl ReviewStore for SqliteStore {
 
     async fn rating_by_user(&self, movie: MovieId, user: UserId) -> StoreResult<Option<Review>> {
         sqlx::query(&format!(
-            "SELECT {REVIEW_COLUMNS} FROM reviews r JOIN users u ON u.id = r.user_id \
-             WHERE r.movie_id = ? AND r.user_id = ?"
+            "SELECT {REVIEW_COLUMNS} FROM {REVIEW_TABLES} WHERE r.movie_id = ? AND r.user_id = ?"
         ))
         .bind(movie.0)
         .bind(user.0)
@@ -219,9 +282,36 @@ impl ReviewStore for SqliteStore {
         movie: MovieId,
         filter: &ReviewFilter,
     ) -> StoreResult<Vec<Review>> {
+        // Each order walks its own index, so every page is a range scan: "most helpful" walks
+        // review_tallies_helpful (a tally row holds copies of its review's film and date for
+        // this), the others their partial index on reviews. The order's columns come from the
+        // table whose index is walked, although `t.created_ms` equals `r.created_ms`.
+        let (tables, film, key, created, id) = match filter.sort {
+            ReviewSort::Helpful => (
+                HELPFUL_TABLES,
+                "t.movie_id",
+                Some(("t.score", Direction::Desc)),
+                "t.created_ms",
+                "t.review_id",
+            ),
+            ReviewSort::Newest => (REVIEW_TABLES, "r.movie_id", None, "r.created_ms", "r.id"),
+            ReviewSort::Highest => (
+                REVIEW_TABLES,
+                "r.movie_id",
+                Some(("r.stars", Direction::Desc)),
+                "r.created_ms",
+                "r.id",
+            ),
+            ReviewSort::Lowest => (
+                REVIEW_TABLES,
+                "r.movie_id",
+                Some(("r.stars", Direction::Asc)),
+                "r.created_ms",
+                "r.id",
+            ),
+        };
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-            "SELECT {REVIEW_COLUMNS} FROM reviews r JOIN users u ON u.id = r.user_id \
-             WHERE r.movie_id = "
+            "SELECT {REVIEW_COLUMNS} FROM {tables} WHERE {film} = "
         ));
         q.push_bind(movie.0).push(" AND r.body IS NOT NULL");
         if let Some(stars) = filter.stars {
@@ -229,14 +319,8 @@ impl ReviewStore for SqliteStore {
         }
         if let Some(c) = filter.after {
             // Rows strictly after the cursor in (key, created_ms DESC, id DESC) order.
-            let (key_col, key_after_op) = match filter.sort {
-                ReviewSort::Helpful => (Some("r.score"), "<"),
-                ReviewSort::Newest => (None, ""),
-                ReviewSort::Highest => (Some("r.stars"), "<"),
-                ReviewSort::Lowest => (Some("r.stars"), ">"),
-            };
             q.push(" AND (");
-            if let Some(col) = key_col {
+            if let Some((col, dir)) = key {
                 let push_key = |q: &mut QueryBuilder<Sqlite>| match filter.sort {
                     ReviewSort::Helpful => {
                         q.push_bind(c.score);
@@ -245,27 +329,30 @@ impl ReviewStore for SqliteStore {
                         q.push_bind(i64::from(c.stars));
                     }
                 };
-                q.push(col).push(" ").push(key_after_op).push(" ");
+                q.push(format_args!("{col} {} ", dir.after()));
                 push_key(&mut q);
-                q.push(" OR (").push(col).push(" = ");
+                q.push(format_args!(" OR ({col} = "));
                 push_key(&mut q);
                 q.push(" AND ");
             }
-            q.push("(r.created_ms < ").push_bind(c.created_ms);
-            q.push(" OR (r.created_ms = ").push_bind(c.created_ms);
-            q.push(" AND r.id < ").push_bind(c.id).push("))");
-            if key_col.is_some() {
+            q.push(format_args!("({created} < "))
+                .push_bind(c.created_ms);
+            q.push(format_args!(" OR ({created} = "))
+                .push_bind(c.created_ms);
+            q.push(format_args!(" AND {id} < "))
+                .push_bind(c.id)
+                .push("))");
+            if key.is_some() {
                 q.push(")");
             }
             q.push(")");
         }
-        q.push(match filter.sort {
-            ReviewSort::Helpful => " ORDER BY r.score DESC, r.created_ms DESC, r.id DESC",
-            ReviewSort::Newest => " ORDER BY r.created_ms DESC, r.id DESC",
-            ReviewSort::Highest => " ORDER BY r.stars DESC, r.created_ms DESC, r.id DESC",
-            ReviewSort::Lowest => " ORDER BY r.stars ASC, r.created_ms DESC, r.id DESC",
-        });
-        q.push(" LIMIT ").push_bind(i64::from(filter.limit));
+        q.push(" ORDER BY ");
+        if let Some((col, dir)) = key {
+            q.push(format_args!("{col} {}, ", dir.sql()));
+        }
+        q.push(format_args!("{created} DESC, {id} DESC LIMIT "))
+            .push_bind(i64::from(filter.limit));
         let rows = q.build().fetch_all(&self.read).await.map_err(db_err)?;
         rows.iter()
             .map(rows::review)
@@ -349,8 +436,12 @@ impl ReviewStore for SqliteStore {
                 ));
             }
         }
+        // One tally row per review with text, with its review's film and date, and counts and
+        // a score that agree with the votes.
         let reviews = sqlx::query(
-            "SELECT r.id, r.helpful_yes, r.helpful_no, r.score, COALESCE(v.y, 0), COALESCE(v.n, 0) FROM reviews r \
+            "SELECT r.id, r.movie_id, r.created_ms, r.body IS NOT NULL, t.review_id IS NOT NULL, t.movie_id, t.created_ms, \
+             COALESCE(t.helpful_yes, 0), COALESCE(t.helpful_no, 0), COALESCE(t.score, 0.0), COALESCE(v.y, 0), COALESCE(v.n, 0) \
+             FROM reviews r LEFT JOIN review_tallies t ON t.review_id = r.id \
              LEFT JOIN (SELECT review_id, SUM(helpful) y, SUM(1 - helpful) n FROM votes GROUP BY review_id) v \
              ON v.review_id = r.id",
         )
@@ -359,15 +450,35 @@ impl ReviewStore for SqliteStore {
         .map_err(db_err)?;
         for row in reviews {
             let id: i64 = row.try_get(0).map_err(db_err)?;
-            let stored: (i64, i64) = (
+            let film_and_date: (i64, i64) = (
                 row.try_get(1).map_err(db_err)?,
                 row.try_get(2).map_err(db_err)?,
             );
-            let counted: (i64, i64) = (
-                row.try_get(4).map_err(db_err)?,
+            let has_text: bool = row.try_get(3).map_err(db_err)?;
+            let has_tally: bool = row.try_get(4).map_err(db_err)?;
+            let copies: (Option<i64>, Option<i64>) = (
                 row.try_get(5).map_err(db_err)?,
+                row.try_get(6).map_err(db_err)?,
             );
-            let score: f64 = row.try_get(3).map_err(db_err)?;
+            match (has_text, has_tally) {
+                (true, false) => problems.push(format!("review {id}: has text but no tally row")),
+                (false, true) => problems.push(format!("review {id}: has a tally row but no text")),
+                _ => {}
+            }
+            if has_tally && copies != (Some(film_and_date.0), Some(film_and_date.1)) {
+                problems.push(format!(
+                    "review {id}: film and date {film_and_date:?} but its tally row has {copies:?}"
+                ));
+            }
+            let stored: (i64, i64) = (
+                row.try_get(7).map_err(db_err)?,
+                row.try_get(8).map_err(db_err)?,
+            );
+            let score: f64 = row.try_get(9).map_err(db_err)?;
+            let counted: (i64, i64) = (
+                row.try_get(10).map_err(db_err)?,
+                row.try_get(11).map_err(db_err)?,
+            );
             if stored != counted {
                 problems.push(format!(
                     "review {id}: stored votes {stored:?} but counted {counted:?}"

@@ -5,9 +5,15 @@ use marquee_store::{Review, User};
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
-/// Columns [`review`] expects, with `r` the reviews table and `u` the author.
+/// Columns [`review`] expects, with `r` the reviews table, `u` the author and `t` the review's
+/// tally, which a rating without text does not have (no votes, score 0).
 pub(crate) const REVIEW_COLUMNS: &str = "r.id, r.movie_id, r.user_id, u.display_name, r.anonymous, \
-    r.stars, r.headline, r.body, r.helpful_yes, r.helpful_no, r.score, r.created_ms, r.updated_ms";
+    r.stars, r.headline, r.body, COALESCE(t.helpful_yes, 0), COALESCE(t.helpful_no, 0), \
+    COALESCE(t.score, 0.0), r.created_ms, r.updated_ms";
+
+/// The tables behind [`REVIEW_COLUMNS`], for a query that starts from the ratings.
+pub(crate) const REVIEW_TABLES: &str = "reviews r JOIN users u ON u.id = r.user_id \
+    LEFT JOIN review_tallies t ON t.review_id = r.id";
 
 pub(crate) fn review(row: &SqliteRow) -> Result<Review, sqlx::Error> {
     Ok(Review {

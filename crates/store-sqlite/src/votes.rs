@@ -28,15 +28,16 @@ pub(crate) async fn apply(
     Ok(outcomes)
 }
 
-/// Reads the reviews and the current votes the batch touches (the write lock is already held,
-/// so nothing changes them before the batch commits) and works out what it does.
+/// Reads the tallies of the reviews the batch touches (a review without one has no text and takes
+/// no votes) with their authors, and the current votes (the write lock is already held, so
+/// nothing changes them before the batch commits), and works out what it does.
 async fn read_and_plan(
     conn: &mut SqliteConnection,
     changes: &[VoteChange],
 ) -> Result<VotePlan, sqlx::Error> {
     let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-        "SELECT id, user_id, movie_id, helpful_yes, helpful_no FROM reviews \
-         WHERE body IS NOT NULL AND id IN (",
+        "SELECT t.review_id, r.user_id, t.movie_id, t.helpful_yes, t.helpful_no \
+         FROM review_tallies t JOIN reviews r ON r.id = t.review_id WHERE t.review_id IN (",
     );
     let mut ids = q.separated(", ");
     for review in reviews_of(changes) {
@@ -107,7 +108,7 @@ async fn write(conn: &mut SqliteConnection, plan: &VotePlan) -> Result<(), sqlx:
         // Counts and score in one UPDATE per batch: the score is computed in Rust, so it is
         // bit-for-bit what `wilson_lower_bound` gives on either backend.
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "UPDATE reviews SET helpful_yes = t.column2, helpful_no = t.column3, \
+            "UPDATE review_tallies SET helpful_yes = t.column2, helpful_no = t.column3, \
              score = t.column4 FROM (",
         );
         q.push_values(&plan.tallies, |mut row, t| {
@@ -116,7 +117,7 @@ async fn write(conn: &mut SqliteConnection, plan: &VotePlan) -> Result<(), sqlx:
                 .push_bind(t.no)
                 .push_bind(t.score);
         });
-        q.push(") AS t WHERE reviews.id = t.column1");
+        q.push(") AS t WHERE review_tallies.review_id = t.column1");
         q.build().execute(&mut *conn).await?;
     }
     Ok(())

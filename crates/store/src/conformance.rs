@@ -424,6 +424,298 @@ pub async fn a_vote_batch_applies_in_order_like_single_votes(store: Arc<dyn Stor
     assert!(store.apply_votes(&[]).await.unwrap().is_empty());
 }
 
+pub async fn a_review_has_a_tally_while_it_has_text_and_new_words_start_it_over(
+    store: Arc<dyn Store>,
+) {
+    let m = store.create_movie(&draft("the-work")).await.unwrap();
+    let (author, v1, v2) = (
+        user(&*store, "ann").await,
+        user(&*store, "bob").await,
+        user(&*store, "cyd").await,
+    );
+    let counts = |r: &Review| (r.helpful_yes, r.helpful_no, r.score, r.created_ms);
+    // Stars only: no tally, so no votes, and it reads as no votes and score 0.
+    let plain = store
+        .put_rating(m.id, author.id, &rating(3, None, 1))
+        .await
+        .unwrap();
+    assert_eq!(counts(&plain), (0, 0, 0.0, 1));
+    assert!(matches!(
+        store.put_vote(plain.id, v1.id, true).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // Text added: the review counts votes from zero and is dated anew.
+    let r = store
+        .put_rating(m.id, author.id, &rating(3, Some("Words."), 2))
+        .await
+        .unwrap();
+    assert_eq!((r.id, counts(&r)), (plain.id, (0, 0, 0.0, 2)));
+    store.put_vote(r.id, v1.id, true).await.unwrap();
+    store.put_vote(r.id, v2.id, false).await.unwrap();
+    assert!(store.audit_aggregates().await.unwrap().is_empty());
+    // Only the stars change: votes, score and date stay.
+    let r = store
+        .put_rating(m.id, author.id, &rating(5, Some("Words."), 3))
+        .await
+        .unwrap();
+    assert_eq!(counts(&r), (1, 1, wilson_lower_bound(1, 1), 2));
+    // New words: the votes go, the counts and score start over, the date is new.
+    let r = store
+        .put_rating(m.id, author.id, &rating(5, Some("Other words."), 4))
+        .await
+        .unwrap();
+    assert_eq!(counts(&r), (0, 0, 0.0, 4));
+    assert!(
+        store
+            .votes_by_user(v1.id, &[r.id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let t = store.put_vote(r.id, v1.id, true).await.unwrap();
+    assert_eq!((t.helpful_yes, t.helpful_no), (1, 0));
+    assert!(store.audit_aggregates().await.unwrap().is_empty());
+    // Text removed: the tally and the votes go, and no vote is taken.
+    let r = store
+        .put_rating(m.id, author.id, &rating(4, None, 5))
+        .await
+        .unwrap();
+    assert_eq!(counts(&r), (0, 0, 0.0, 5));
+    assert!(
+        store
+            .votes_by_user(v1.id, &[r.id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let answers = store
+        .apply_votes(&[VoteChange {
+            review: r.id,
+            voter: v2.id,
+            helpful: Some(true),
+        }])
+        .await
+        .unwrap();
+    assert_eq!(answers, [Err(VoteRejection::ReviewNotFound)]);
+    assert!(store.audit_aggregates().await.unwrap().is_empty());
+    // Text again, a vote, and every read agrees; deleting the rating takes everything with it.
+    store
+        .put_rating(m.id, author.id, &rating(4, Some("Back."), 6))
+        .await
+        .unwrap();
+    store.put_vote(r.id, v2.id, true).await.unwrap();
+    let by_id = store.review_by_id(r.id).await.unwrap().unwrap();
+    let mine = store
+        .rating_by_user(m.id, author.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let listed = store
+        .list_reviews(
+            m.id,
+            &ReviewFilter {
+                sort: ReviewSort::Newest,
+                stars: None,
+                after: None,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    let expected = (1, 0, wilson_lower_bound(1, 0), 6);
+    assert_eq!(counts(&by_id), expected);
+    assert_eq!(counts(&mine), expected);
+    assert_eq!(listed.iter().map(counts).collect::<Vec<_>>(), [expected]);
+    assert!(store.audit_aggregates().await.unwrap().is_empty());
+    store.delete_rating(m.id, author.id).await.unwrap();
+    assert!(
+        store
+            .votes_by_user(v2.id, &[r.id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.audit_aggregates().await.unwrap().is_empty());
+}
+
+pub async fn most_helpful_pages_follow_the_votes_and_rewritten_words(store: Arc<dyn Store>) {
+    let m = store.create_movie(&draft("the-work")).await.unwrap();
+    let mut voters = Vec::new();
+    for i in 0..4 {
+        voters.push(user(&*store, &format!("voter{i}")).await);
+    }
+    // Eight reviews, two at each date, and a star-only rating that is never listed.
+    let mut reviews = Vec::new();
+    for i in 0..8i64 {
+        let u = user(&*store, &format!("author{i}")).await;
+        let r = store
+            .put_rating(m.id, u.id, &rating(4, Some("Text."), 10 + i / 2))
+            .await
+            .unwrap();
+        reviews.push((u, r.id));
+    }
+    let plain = user(&*store, "plain").await;
+    store
+        .put_rating(m.id, plain.id, &rating(2, None, 99))
+        .await
+        .unwrap();
+    // (yes, no) per review: ties in score, some at the same date too, so the id decides.
+    let votes = [
+        (2, 0),
+        (2, 0),
+        (1, 1),
+        (0, 0),
+        (1, 0),
+        (1, 0),
+        (3, 1),
+        (0, 0),
+    ];
+    let mut changes = Vec::new();
+    for ((_, review), (yes, no)) in reviews.iter().zip(votes) {
+        for (i, v) in voters.iter().take(yes + no).enumerate() {
+            changes.push(VoteChange {
+                review: *review,
+                voter: v.id,
+                helpful: Some(i < yes),
+            });
+        }
+    }
+    let answers = store.apply_votes(&changes).await.unwrap();
+    assert!(answers.iter().all(Result::is_ok));
+    // New words for the best review: back to no votes and score 0, and the newest of those.
+    let (author, best) = &reviews[6];
+    store
+        .put_rating(m.id, author.id, &rating(4, Some("New words."), 50))
+        .await
+        .unwrap();
+    let mut expected: Vec<(f64, i64, ReviewId)> = reviews
+        .iter()
+        .zip(votes)
+        .enumerate()
+        .map(|(i, ((_, id), (yes, no)))| {
+            if id == best {
+                (0.0, 50, *id)
+            } else {
+                (
+                    wilson_lower_bound(yes as u64, no as u64),
+                    10 + i as i64 / 2,
+                    *id,
+                )
+            }
+        })
+        .collect();
+    expected.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
+    let expected: Vec<ReviewId> = expected.into_iter().map(|e| e.2).collect();
+
+    let whole = store
+        .list_reviews(
+            m.id,
+            &ReviewFilter {
+                sort: ReviewSort::Helpful,
+                stars: None,
+                after: None,
+                limit: 100,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(whole.iter().map(|r| r.id).collect::<Vec<_>>(), expected);
+    let mut paged = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_reviews(
+                m.id,
+                &ReviewFilter {
+                    sort: ReviewSort::Helpful,
+                    stars: None,
+                    after,
+                    limit: 3,
+                },
+            )
+            .await
+            .unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(ReviewCursor {
+            sort: ReviewSort::Helpful,
+            score: last.score,
+            stars: last.stars,
+            created_ms: last.created_ms,
+            id: last.id.0,
+        });
+        paged.extend(page.iter().map(|r| r.id));
+    }
+    assert_eq!(paged, expected, "pages of three, in the same order");
+    assert!(store.audit_aggregates().await.unwrap().is_empty());
+}
+
+pub async fn removing_a_film_while_votes_land_on_its_reviews_leaves_nothing_behind(
+    store: Arc<dyn Store>,
+) {
+    let m = store.create_movie(&draft("the-work")).await.unwrap();
+    let mut voters = Vec::new();
+    for i in 0..8 {
+        voters.push(user(&*store, &format!("voter{i}")).await);
+    }
+    let mut reviews = Vec::new();
+    for i in 0..6 {
+        let u = user(&*store, &format!("author{i}")).await;
+        let r = store
+            .put_rating(m.id, u.id, &rating(4, Some("Text."), 1))
+            .await
+            .unwrap();
+        reviews.push(r.id);
+    }
+    // Every task has applied a batch before the film goes, and keeps voting while it goes.
+    let started = Arc::new(tokio::sync::Barrier::new(5));
+    let tasks: Vec<_> = (0..4)
+        .map(|t| {
+            let (store, voters, reviews, started) = (
+                store.clone(),
+                voters.clone(),
+                reviews.clone(),
+                started.clone(),
+            );
+            tokio::spawn(async move {
+                for round in 0..30 {
+                    let batch: Vec<VoteChange> = reviews
+                        .iter()
+                        .flat_map(|r| {
+                            voters.iter().enumerate().map(move |(i, v)| VoteChange {
+                                review: *r,
+                                voter: v.id,
+                                helpful: Some((i + t + round) % 3 != 0),
+                            })
+                        })
+                        .collect();
+                    store.apply_votes(&batch).await.unwrap();
+                    if round == 0 {
+                        started.wait().await;
+                    }
+                }
+            })
+        })
+        .collect();
+    started.wait().await;
+    store.delete_movie(m.id).await.unwrap();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    for v in &voters {
+        assert!(
+            store
+                .votes_by_user(v.id, &reviews)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    assert_eq!(
+        store.audit_aggregates().await.unwrap(),
+        Vec::<String>::new()
+    );
+}
+
 pub async fn concurrent_vote_batches_over_shared_reviews_stay_consistent(store: Arc<dyn Store>) {
     let m = store.create_movie(&draft("the-work")).await.unwrap();
     let mut users = Vec::new();
@@ -473,6 +765,314 @@ pub async fn concurrent_vote_batches_over_shared_reviews_stay_consistent(store: 
         store.audit_aggregates().await.unwrap(),
         Vec::<String>::new()
     );
+}
+
+fn new_media(movie: MovieId, key: &str, duration_ms: u64) -> NewMedia {
+    NewMedia {
+        movie_id: movie,
+        storage_key: key.into(),
+        file_name: "the-work.mp4".into(),
+        content_type: "video/mp4".into(),
+        size_bytes: 1234,
+        duration_ms,
+        width: 1280,
+        height: 720,
+        video_codec: "h264".into(),
+        audio_codec: Some("aac".into()),
+        probe_json: "{}".into(),
+        now_ms: 5,
+    }
+}
+
+pub async fn media_replaces_its_subtitles_and_fills_a_missing_runtime(store: Arc<dyn Store>) {
+    let mut d = draft("no-runtime");
+    d.runtime = None;
+    let m = store.create_movie(&d).await.unwrap();
+    let sub = |lang: &str, key: &str| SubtitleRecord {
+        movie_id: m.id,
+        lang: lang.into(),
+        label: lang.into(),
+        storage_key: key.into(),
+        created_ms: 1,
+    };
+    assert!(matches!(
+        store.put_subtitle(&sub("en", "x")).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.put_media(&new_media(MovieId(i64::MAX), "k", 1)).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let old = store
+        .put_media(&new_media(m.id, "films/1/a/source.mp4", 5_350_000))
+        .await
+        .unwrap();
+    assert!(old.is_none());
+    let film = store.movie_by_id(m.id).await.unwrap().unwrap();
+    assert_eq!(film.runtime_minutes, Some(89), "rounded from 89 min 10 s");
+    assert!(
+        store
+            .put_subtitle(&sub("en", "films/1/a/en.vtt"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let replaced = store
+        .put_subtitle(&sub("en", "films/1/a/en2.vtt"))
+        .await
+        .unwrap();
+    assert_eq!(replaced.unwrap().storage_key, "films/1/a/en.vtt");
+    store
+        .put_subtitle(&sub("de", "films/1/a/de.vtt"))
+        .await
+        .unwrap();
+    let subs = store.subtitles_for(m.id).await.unwrap();
+    assert_eq!(
+        subs.iter().map(|s| s.lang.as_str()).collect::<Vec<_>>(),
+        ["de", "en"]
+    );
+    store.set_hls(m.id, Some("films/1/a/hls")).await.unwrap();
+    assert_eq!(
+        store
+            .media_for(m.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .hls_prefix
+            .as_deref(),
+        Some("films/1/a/hls")
+    );
+
+    // A new file replaces the record, its subtitles and its packaging; a typed runtime stays.
+    let old = store
+        .put_media(&new_media(m.id, "films/1/b/source.mp4", 60_000))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.storage_key, "films/1/a/source.mp4");
+    let now = store.media_for(m.id).await.unwrap().unwrap();
+    assert_eq!(
+        (now.storage_key.as_str(), now.hls_prefix),
+        ("films/1/b/source.mp4", None)
+    );
+    assert!(store.subtitles_for(m.id).await.unwrap().is_empty());
+    let film = store.movie_by_id(m.id).await.unwrap().unwrap();
+    assert_eq!(film.runtime_minutes, Some(89));
+
+    let gone = store.delete_media(m.id).await.unwrap().unwrap();
+    assert_eq!(gone.storage_key, "films/1/b/source.mp4");
+    assert!(store.media_for(m.id).await.unwrap().is_none());
+    assert!(store.delete_media(m.id).await.unwrap().is_none());
+}
+
+pub async fn positions_resume_mark_watched_past_ninety_percent_and_list_unfinished(
+    store: Arc<dyn Store>,
+) {
+    let a = store.create_movie(&draft("film-a")).await.unwrap();
+    let b = store.create_movie(&draft("film-b")).await.unwrap();
+    let c = store.create_movie(&draft("film-c")).await.unwrap();
+    let u = user(&*store, "viewer").await;
+    let other = user(&*store, "other").await;
+    assert!(store.position(u.id, a.id).await.unwrap().is_none());
+    let p = store
+        .save_position(u.id, a.id, 20_000, 100_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (p.position_ms, p.watched_ms, p.resume_ms()),
+        (20_000, None, 20_000)
+    );
+    store
+        .save_position(u.id, b.id, 50_000, 100_000, 20)
+        .await
+        .unwrap();
+    let done = store
+        .save_position(u.id, c.id, 95_000, 100_000, 30)
+        .await
+        .unwrap();
+    assert_eq!((done.watched_ms, done.resume_ms()), (Some(30), 0));
+    // Watching again from the start keeps the film in the history as watched.
+    let again = store
+        .save_position(u.id, c.id, 5_000, 100_000, 40)
+        .await
+        .unwrap();
+    assert_eq!(again.watched_ms, Some(30));
+    store
+        .save_position(other.id, a.id, 1_000, 100_000, 50)
+        .await
+        .unwrap();
+    store
+        .save_position(u.id, a.id, 30_000, 100_000, 60)
+        .await
+        .unwrap();
+
+    let list = store.continue_watching(u.id, 10).await.unwrap();
+    assert_eq!(
+        list.iter().map(|p| p.movie_id).collect::<Vec<_>>(),
+        [a.id, c.id, b.id],
+        "most recent first; finished films only once restarted"
+    );
+    assert_eq!(store.continue_watching(u.id, 1).await.unwrap().len(), 1);
+    assert!(matches!(
+        store.save_position(u.id, MovieId(i64::MAX), 1, 2, 3).await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+pub async fn a_job_is_claimed_by_one_worker_and_reclaimed_when_its_lease_expires(
+    store: Arc<dyn Store>,
+) {
+    let m = store.create_movie(&draft("the-work")).await.unwrap();
+    let n = store.create_movie(&draft("other-work")).await.unwrap();
+    let j = store.enqueue_job("hls", m.id, 100).await.unwrap();
+    assert_eq!(j.state, JobState::Queued);
+    assert_eq!(
+        store.enqueue_job("hls", m.id, 101).await.unwrap().id,
+        j.id,
+        "one at a time"
+    );
+    let k = store.enqueue_job("hls", n.id, 102).await.unwrap();
+    assert!(matches!(
+        store.enqueue_job("hls", MovieId(i64::MAX), 1).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Eight workers race for two jobs: each job goes to exactly one of them.
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .claim_job("hls", &format!("w{i}"), 200, 1_000)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for t in tasks {
+        claimed.extend(t.await.unwrap());
+    }
+    let mut ids: Vec<i64> = claimed.iter().map(|j| j.id).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, [j.id, k.id]);
+    let first = claimed.iter().find(|c| c.id == j.id).unwrap().clone();
+    assert_eq!((first.state, first.attempts), (JobState::Running, 1));
+    let holder = first.worker.clone().unwrap();
+
+    let other_holder = claimed
+        .iter()
+        .find(|c| c.id == k.id)
+        .unwrap()
+        .worker
+        .clone()
+        .unwrap();
+    assert!(
+        store
+            .renew_job(j.id, &holder, 0.5, 900, 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .renew_job(k.id, &other_holder, 0.1, 900, 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .renew_job(j.id, "intruder", 0.6, 900, 1_000)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_job("hls", "late", 1_500, 1_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "renewed"
+    );
+    assert_eq!(store.job_by_id(j.id).await.unwrap().unwrap().progress, 0.5);
+    // The holders go quiet: after the lease another worker takes over the oldest job, and the
+    // old holder has lost it.
+    let taken = store
+        .claim_job("hls", "late", 1_901, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((taken.id, taken.attempts), (j.id, 2));
+    assert!(
+        !store
+            .renew_job(j.id, &holder, 0.7, 1_950, 1_000)
+            .await
+            .unwrap()
+    );
+    let (id, worker) = (j.id, "late");
+    assert!(store.finish_job(id, worker, None, 2_000).await.unwrap());
+    let finished = store.job_by_id(id).await.unwrap().unwrap();
+    assert_eq!((finished.state, finished.progress), (JobState::Done, 1.0));
+    assert!(
+        !store.finish_job(id, worker, None, 2_001).await.unwrap(),
+        "only once"
+    );
+    // A finished job lets a new one be queued; failures keep their reason.
+    let again = store
+        .enqueue_job("hls", finished.movie_id, 3_000)
+        .await
+        .unwrap();
+    assert_ne!(again.id, id);
+    // Job k's lease ran out too: it comes first, being older.
+    let stale = store
+        .claim_job("hls", "w", 3_001, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stale.id, k.id);
+    let claimed = store
+        .claim_job("hls", "w", 3_001, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, again.id);
+    assert!(
+        store
+            .finish_job(claimed.id, "w", Some("ffmpeg failed"), 3_002)
+            .await
+            .unwrap()
+    );
+    let failed = store.job_by_id(claimed.id).await.unwrap().unwrap();
+    assert_eq!(
+        (failed.state, failed.error.as_deref()),
+        (JobState::Failed, Some("ffmpeg failed"))
+    );
+    // A film's own job can be claimed past older jobs of other films, by one claimer only.
+    assert!(store.finish_job(k.id, "w", None, 3_500).await.unwrap());
+    let older = store.enqueue_job("hls", n.id, 4_000).await.unwrap();
+    let wanted = store.enqueue_job("hls", m.id, 4_001).await.unwrap();
+    let got = store
+        .claim_job_for("hls", m.id, "cli", 4_002, 1_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((got.id, got.worker.as_deref()), (wanted.id, Some("cli")));
+    assert!(
+        store
+            .claim_job_for("hls", m.id, "other", 4_003, 1_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "held"
+    );
+    assert_eq!(
+        store.job_by_id(older.id).await.unwrap().unwrap().state,
+        JobState::Queued
+    );
+    let all = store.list_jobs(None, 10).await.unwrap();
+    assert!(all.len() >= 3);
+    assert!(all.windows(2).all(|w| w[0].created_ms >= w[1].created_ms));
+    let mine = store.list_jobs(Some(n.id), 10).await.unwrap();
+    assert!(mine.iter().all(|j| j.movie_id == n.id));
 }
 
 pub async fn a_lease_has_one_holder_at_a_time_until_it_expires(store: Arc<dyn Store>) {
@@ -616,6 +1216,221 @@ pub async fn a_shared_secret_is_created_once_and_then_kept(store: Arc<dyn Store>
     assert_eq!(store.shared_secret("k", b"second").await.unwrap(), b"first");
 }
 
+fn device_code<'a>(hash: &'a [u8], user_code: &'a str, now_ms: i64) -> NewDeviceCode<'a> {
+    NewDeviceCode {
+        device_code_hash: hash,
+        user_code,
+        client_name: "Living-room TV",
+        interval_s: 5,
+        now_ms,
+        expires_ms: now_ms + 600_000,
+    }
+}
+
+pub async fn a_device_code_slows_fast_polls_and_is_approved_and_exchanged_once(
+    store: Arc<dyn Store>,
+) {
+    let (ann, bob) = (user(&*store, "ann").await, user(&*store, "bob").await);
+    let c = store
+        .create_device_code(&device_code(b"dev1", "BCDFGHJK", 1_000))
+        .await
+        .unwrap();
+    assert_eq!(
+        (c.state, c.interval_s, c.expires_ms, c.user_id),
+        (DeviceCodeState::Pending, 5, 601_000, None)
+    );
+    for (hash, code) in [(&b"dev2"[..], "BCDFGHJK"), (&b"dev1"[..], "ZZZZZZZZ")] {
+        assert!(matches!(
+            store
+                .create_device_code(&device_code(hash, code, 1_000))
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+    assert_eq!(
+        store.device_code_by_user_code("BCDFGHJK").await.unwrap(),
+        Some(c.clone())
+    );
+    assert!(
+        store
+            .device_code_by_user_code("ZZZZZZZZ")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let poll = |at: i64| {
+        let store = store.clone();
+        async move { store.poll_device_code(b"dev1", b"tok", at).await.unwrap() }
+    };
+    assert_eq!(poll(2_000).await, DevicePoll::Pending);
+    // 2 s after the last poll with a 5 s interval: slow down, and the interval becomes 10 s;
+    // 9 s later is still too soon for 10 s; 15 s later is fine.
+    assert_eq!(poll(4_000).await, DevicePoll::SlowDown { interval_s: 10 });
+    assert_eq!(poll(13_000).await, DevicePoll::SlowDown { interval_s: 15 });
+    assert_eq!(poll(28_000).await, DevicePoll::Pending);
+    assert_eq!(
+        store
+            .poll_device_code(b"unknown", b"tok", 28_000)
+            .await
+            .unwrap(),
+        DevicePoll::Unknown
+    );
+
+    let DeviceDecision::Decided(approved) = store
+        .decide_device_code("BCDFGHJK", ann.id, true, 30_000)
+        .await
+        .unwrap()
+    else {
+        panic!("the first decision decides");
+    };
+    assert_eq!(
+        (approved.state, approved.user_id, approved.interval_s),
+        (DeviceCodeState::Approved, Some(ann.id), 15)
+    );
+    let DeviceDecision::AlreadyDecided(still) = store
+        .decide_device_code("BCDFGHJK", bob.id, false, 30_001)
+        .await
+        .unwrap()
+    else {
+        panic!("a second decision is refused");
+    };
+    assert_eq!(
+        (still.state, still.user_id),
+        (DeviceCodeState::Approved, Some(ann.id))
+    );
+    assert_eq!(
+        store
+            .decide_device_code("ZZZZZZZZ", ann.id, true, 30_000)
+            .await
+            .unwrap(),
+        DeviceDecision::Unknown
+    );
+
+    // An approved code is exchanged whatever the interval, once.
+    let DevicePoll::Granted { user, token } = poll(30_500).await else {
+        panic!("an approved code is exchanged");
+    };
+    assert_eq!((user, token.name.as_str()), (ann.id, "Living-room TV"));
+    assert_eq!(
+        store.token_user(b"tok", 31_000).await.unwrap().unwrap().id,
+        ann.id
+    );
+    assert_eq!(poll(60_000).await, DevicePoll::Used);
+    let tokens = store.list_tokens(ann.id).await.unwrap();
+    assert_eq!(tokens.len(), 1);
+    assert_eq!(tokens[0].id, token.id);
+    assert!(store.list_tokens(bob.id).await.unwrap().is_empty());
+}
+
+pub async fn device_codes_expire_can_be_denied_and_are_purged(store: Arc<dyn Store>) {
+    let ann = user(&*store, "ann").await;
+    store
+        .create_device_code(&device_code(b"old", "BBBBBBBB", 0))
+        .await
+        .unwrap();
+    store
+        .create_device_code(&device_code(b"deny", "CCCCCCCC", 500_000))
+        .await
+        .unwrap();
+    // At 600 s the first code has expired: neither a decision nor a poll gets through.
+    assert!(matches!(
+        store
+            .decide_device_code("BBBBBBBB", ann.id, true, 600_000)
+            .await
+            .unwrap(),
+        DeviceDecision::Expired(c) if c.state == DeviceCodeState::Pending
+    ));
+    assert_eq!(
+        store
+            .poll_device_code(b"old", b"tok1", 600_000)
+            .await
+            .unwrap(),
+        DevicePoll::Expired
+    );
+    assert!(matches!(
+        store
+            .decide_device_code("CCCCCCCC", ann.id, false, 600_000)
+            .await
+            .unwrap(),
+        DeviceDecision::Decided(c) if c.state == DeviceCodeState::Denied
+    ));
+    for at in [600_001, 600_002] {
+        assert_eq!(
+            store.poll_device_code(b"deny", b"tok2", at).await.unwrap(),
+            DevicePoll::Denied
+        );
+    }
+    assert!(store.list_tokens(ann.id).await.unwrap().is_empty());
+    assert_eq!(store.purge_device_codes(600_000).await.unwrap(), 1);
+    assert!(
+        store
+            .device_code_by_user_code("BBBBBBBB")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .poll_device_code(b"old", b"tok1", 600_000)
+            .await
+            .unwrap(),
+        DevicePoll::Unknown
+    );
+    assert_eq!(store.purge_device_codes(1_100_000).await.unwrap(), 1);
+}
+
+pub async fn racing_decisions_and_exchanges_of_one_device_code_have_one_winner(
+    store: Arc<dyn Store>,
+) {
+    let mut viewers = Vec::new();
+    for i in 0..8 {
+        viewers.push(user(&*store, &format!("viewer{i}")).await);
+    }
+    store
+        .create_device_code(&device_code(b"race", "DDDDDDDD", 0))
+        .await
+        .unwrap();
+    let decisions: Vec<_> = viewers
+        .iter()
+        .map(|v| {
+            let (store, id) = (store.clone(), v.id);
+            tokio::spawn(async move { store.decide_device_code("DDDDDDDD", id, true, 10).await })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for d in decisions {
+        match d.await.unwrap().unwrap() {
+            DeviceDecision::Decided(c) => winners.push(c.user_id.unwrap()),
+            DeviceDecision::AlreadyDecided(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one decision wins");
+    let polls: Vec<_> = (0..8)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let hash = format!("token-{i}");
+                store.poll_device_code(b"race", hash.as_bytes(), 20).await
+            })
+        })
+        .collect();
+    let mut granted = Vec::new();
+    for p in polls {
+        match p.await.unwrap().unwrap() {
+            DevicePoll::Granted { user, .. } => granted.push(user),
+            DevicePoll::Used => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(granted, winners, "exactly one exchange receives a token");
+    let mut tokens = 0;
+    for v in &viewers {
+        tokens += store.list_tokens(v.id).await.unwrap().len();
+    }
+    assert_eq!(tokens, 1);
+}
+
 /// Expands to one `#[tokio::test]` per conformance check, each given a fresh store by `$make`:
 /// an async expression returning `Option<(Arc<dyn Store>, guard)>`, where the guard lives as long
 /// as the test and `None` means the backend is not available here (the maker says why, and
@@ -623,7 +1438,7 @@ pub async fn a_shared_secret_is_created_once_and_then_kept(store: Arc<dyn Store>
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::conformance_tests!(@each $make, films_keep_their_credits_in_order_and_slugs_are_unique, ratings_keep_the_average_histogram_and_review_count_in_step, votes_follow_the_rules_and_keep_counts_and_score_in_step, most_helpful_orders_by_wilson_score_then_newest, keyset_pages_neither_repeat_nor_skip_while_reviews_are_added, concurrent_ratings_and_votes_leave_every_aggregate_consistent, the_same_vote_raced_from_many_tasks_counts_once, a_vote_batch_applies_in_order_like_single_votes, concurrent_vote_batches_over_shared_reviews_stay_consistent, a_lease_has_one_holder_at_a_time_until_it_expires, expired_sessions_and_stale_failure_counts_are_purged, the_first_account_is_the_admin_and_usernames_are_unique, sessions_expire_and_tokens_belong_to_their_owner, login_failures_count_within_a_window_and_then_reset, a_shared_secret_is_created_once_and_then_kept);
+        $crate::conformance_tests!(@each $make, films_keep_their_credits_in_order_and_slugs_are_unique, ratings_keep_the_average_histogram_and_review_count_in_step, votes_follow_the_rules_and_keep_counts_and_score_in_step, most_helpful_orders_by_wilson_score_then_newest, keyset_pages_neither_repeat_nor_skip_while_reviews_are_added, concurrent_ratings_and_votes_leave_every_aggregate_consistent, the_same_vote_raced_from_many_tasks_counts_once, a_vote_batch_applies_in_order_like_single_votes, concurrent_vote_batches_over_shared_reviews_stay_consistent, a_review_has_a_tally_while_it_has_text_and_new_words_start_it_over, most_helpful_pages_follow_the_votes_and_rewritten_words, removing_a_film_while_votes_land_on_its_reviews_leaves_nothing_behind, a_lease_has_one_holder_at_a_time_until_it_expires, media_replaces_its_subtitles_and_fills_a_missing_runtime, positions_resume_mark_watched_past_ninety_percent_and_list_unfinished, a_job_is_claimed_by_one_worker_and_reclaimed_when_its_lease_expires, expired_sessions_and_stale_failure_counts_are_purged, the_first_account_is_the_admin_and_usernames_are_unique, sessions_expire_and_tokens_belong_to_their_owner, login_failures_count_within_a_window_and_then_reset, a_shared_secret_is_created_once_and_then_kept, a_device_code_slows_fast_polls_and_is_approved_and_exchanged_once, device_codes_expire_can_be_denied_and_are_purged, racing_decisions_and_exchanges_of_one_device_code_have_one_winner);
     };
     (@each $make:expr, $($name:ident),*) => {
         $(

@@ -4,12 +4,20 @@
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+pub mod devices;
 mod error;
+pub mod media;
 mod records;
 pub mod transfer;
 pub mod votes;
 
+pub use devices::{
+    DeviceCode, DeviceCodeState, DeviceDecision, DevicePoll, DeviceStore, NewDeviceCode,
+};
 pub use error::StoreError;
+pub use media::{
+    Job, JobState, MediaRecord, MediaStore, NewMedia, PlaybackPosition, SubtitleRecord,
+};
 pub use records::*;
 pub use transfer::Transfer;
 pub use votes::{VoteChange, VoteRejection};
@@ -30,6 +38,8 @@ pub trait MovieStore: Send + Sync {
     async fn delete_movie(&self, id: MovieId) -> StoreResult<()>;
     /// Records the stored poster's file name (or clears it).
     async fn set_poster(&self, id: MovieId, poster: Option<&str>) -> StoreResult<()>;
+    /// Makes watching the film public or for signed-in viewers only.
+    async fn set_members_only(&self, id: MovieId, members_only: bool) -> StoreResult<()>;
     async fn movie_by_id(&self, id: MovieId) -> StoreResult<Option<Movie>>;
     async fn movie_by_slug(&self, slug: &str) -> StoreResult<Option<Movie>>;
     /// Films ordered by title then id, after the given `(title, id)` position.
@@ -210,6 +220,13 @@ pub trait Backend: Send + Sync {
 }
 
 /// Everything a backend offers.
-pub trait Store: MovieStore + ReviewStore + UserStore + Backend + Transfer + 'static {}
+pub trait Store:
+    MovieStore + ReviewStore + UserStore + MediaStore + DeviceStore + Backend + Transfer + 'static
+{
+}
 
-impl<T: MovieStore + ReviewStore + UserStore + Backend + Transfer + 'static> Store for T {}
+impl<
+    T: MovieStore + ReviewStore + UserStore + MediaStore + DeviceStore + Backend + Transfer + 'static,
+> Store for T
+{
+}

@@ -27,6 +27,8 @@ pub struct Movie {
     pub content_rating: String,
     pub language: String,
     pub poster: Option<String>,
+    /// Only signed-in viewers may watch it (its page stays public).
+    pub members_only: bool,
     pub created_ms: i64,
     pub updated_ms: i64,
 }

@@ -1,7 +1,8 @@
 //! Helpful votes in batches. Concurrent votes are applied many to a transaction (group commit),
 //! which is what lets one database take thousands of votes a second. Each backend only reads the
-//! locked reviews and the voters' current votes and writes the result; the rules and the
-//! arithmetic live here once, so both backends apply them the same way and in the same order.
+//! locked tallies of the reviews (`review_tallies`: counts and score, one row per review with
+//! text) and the voters' current votes, and writes the result; the rules and the arithmetic live
+//! here once, so both backends apply them the same way and in the same order.
 
 use crate::{StoreError, VoteTally};
 use marquee_domain::{MovieId, ReviewId, UserId, wilson_lower_bound};
@@ -42,7 +43,7 @@ impl From<VoteRejection> for StoreError {
     }
 }
 
-/// What a backend read about a review, under its write lock.
+/// What a backend read about a review, under the write lock of its tally row.
 #[derive(Debug, Clone, Copy)]
 pub struct LockedReview {
     pub author: UserId,
@@ -75,8 +76,8 @@ pub struct VotePlan {
     pub movies: Vec<MovieId>,
 }
 
-/// The distinct reviews a batch touches, in ascending order: the order PostgreSQL locks them in,
-/// so two batches never wait on each other in a circle.
+/// The distinct reviews a batch touches, in ascending order: the order PostgreSQL locks their
+/// tally rows in, so two batches never wait on each other in a circle.
 pub fn reviews_of(changes: &[VoteChange]) -> Vec<ReviewId> {
     let mut ids: Vec<ReviewId> = changes.iter().map(|c| c.review).collect();
     ids.sort_unstable_by_key(|r| r.0);
@@ -93,8 +94,8 @@ pub fn pairs_of(changes: &[VoteChange]) -> Vec<(ReviewId, UserId)> {
 }
 
 /// Applies the changes one after another, as if each were its own transaction, to the state
-/// read under lock: `reviews` (missing = no such review) and `current` (the votes already cast
-/// on those pairs).
+/// read under lock: `reviews` (missing = no such review, or no text) and `current` (the votes
+/// already cast on those pairs).
 pub fn plan(
     changes: &[VoteChange],
     reviews: &HashMap<ReviewId, LockedReview>,

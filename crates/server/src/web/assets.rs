@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 
 const APP_CSS: &str = include_str!("../../assets/app.css");
 const APP_JS: &str = include_str!("../../assets/app.js");
+const PLAYER_JS: &str = include_str!("../../assets/player.js");
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut res = body.into_response();
@@ -28,6 +29,10 @@ pub async fn app_css() -> Response {
 
 pub async fn app_js() -> Response {
     asset(APP_JS, "text/javascript; charset=utf-8")
+}
+
+pub async fn player_js() -> Response {
+    asset(PLAYER_JS, "text/javascript; charset=utf-8")
 }
 
 /// `GET /posters/{name}`: only names the poster store made can be served.

@@ -409,6 +409,26 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
+/// An API caller who may be signed out: the bearer token's owner when one is sent (a wrong
+/// token is a 401, not a silent sign-out), else the session cookie's, else nobody. Reads only.
+pub struct ApiCaller(pub Option<User>);
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            let ApiUser(user) = ApiUser::from_request_parts(parts, state).await?;
+            return Ok(Self(Some(user)));
+        }
+        let ApiViewer(user) = ApiViewer::from_request_parts(parts, state).await?;
+        Ok(Self(user))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

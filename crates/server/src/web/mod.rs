@@ -4,7 +4,9 @@
 pub mod api;
 mod assets;
 pub mod extract;
+pub mod hls;
 pub mod pages;
+pub mod stream;
 
 use crate::error::AppError;
 use crate::state::AppState;
@@ -12,7 +14,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
-use pages::{accounts, admin, movies};
+use pages::{accounts, admin, admin_media, devices, jobs, movies, watch};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 async fn not_found() -> AppError {
@@ -45,6 +47,12 @@ fn pages() -> Router<AppState> {
         )
         .route("/signout", post(accounts::sign_out))
         .route(
+            "/activate",
+            get(devices::show_activate).post(devices::enter_code),
+        )
+        .route("/activate/decision", post(devices::decide_code))
+        .route("/help/devices", get(devices::help_devices))
+        .route(
             "/account/tokens",
             get(accounts::show_tokens).post(accounts::create_token),
         )
@@ -59,6 +67,20 @@ fn pages() -> Router<AppState> {
             get(admin::edit_movie).post(admin::update_movie),
         )
         .route("/admin/movies/{id}/delete", post(admin::delete_movie))
+        .route("/admin/jobs", get(jobs::list_jobs))
+        .route("/admin/movies/{id}/package", post(jobs::queue_packaging))
+        .route(
+            "/admin/movies/{id}/media",
+            get(admin_media::show)
+                // A film file may be many GB: the handler streams it to disk, so no limit here.
+                .post(admin_media::upload)
+                .layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/admin/movies/{id}/media/access",
+            post(admin_media::set_access),
+        )
+        .route("/admin/movies/{id}/media/remove", post(admin_media::remove))
         .route(
             "/admin/movies/{id}/poster",
             post(admin::upload_poster)
@@ -75,9 +97,18 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .route("/assets/app.css", get(assets::app_css))
         .route("/assets/app.js", get(assets::app_js))
+        .route("/assets/player.js", get(assets::player_js))
         .route("/posters/{name}", get(assets::poster))
+        .route("/watch/{slug}", get(watch::watch))
+        .route("/media/{slug}/file", get(stream::direct))
+        .route("/media/{slug}/subtitles/{file}", get(stream::subtitles))
+        .route("/media/{slug}/hls/{*path}", get(hls::hls_file))
         .route("/healthz", get(healthz))
         .fallback(not_found)
+        // Playlists fetched with a device's signed URL carry the signature into their URIs.
+        .layer(axum::middleware::from_fn(
+            crate::signed_urls::sign_playlists,
+        ))
         .layer(DefaultBodyLimit::max(256 * 1024))
         // Spans and response logs at DEBUG: `RUST_LOG=tower_http=debug` shows every request.
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -83,6 +83,7 @@ pub async fn spawn_app_at(public_url: &str) -> TestApp {
         signin_failures_allowed: 5,
         signin_window_ms: 15 * 60 * 1000,
         trusted_proxies: Vec::new(),
+        media_url: None,
     };
     let state = AppState::new(store.clone(), settings).await.unwrap();
     TestApp {
@@ -91,6 +92,15 @@ pub async fn spawn_app_at(public_url: &str) -> TestApp {
         store,
         _dir: dir,
     }
+}
+
+/// An app whose media live in the given storage (e.g. the S3 test server) instead of the data
+/// folder.
+pub async fn spawn_app_with_media(media: Arc<dyn marquee_media_store::MediaStorage>) -> TestApp {
+    let mut app = spawn_app().await;
+    app.state.media = media;
+    app.router = web::router(app.state.clone());
+    app
 }
 
 impl TestApp {

@@ -47,6 +47,62 @@ async fn demo_sqlite(dir: &std::path::Path) -> String {
         .await
         .unwrap();
     store.shared_secret("csrf-key", &[7; 32]).await.unwrap();
+    marquee_store::DeviceStore::create_device_code(
+        &store,
+        &marquee_store::NewDeviceCode {
+            device_code_hash: b"device-code-hash",
+            user_code: "BCDFGHJK",
+            client_name: "Living-room TV",
+            interval_s: 5,
+            now_ms: 0,
+            expires_ms: i64::MAX,
+        },
+    )
+    .await
+    .unwrap();
+    // Playback rows: a film's media with subtitles, a viewer's position, a packaging job.
+    use marquee_store::MediaStore;
+    let film = store.movie_by_slug("the-work").await.unwrap().unwrap();
+    store
+        .put_media(&marquee_store::NewMedia {
+            movie_id: film.id,
+            storage_key: "films/1/abc/source.mp4".into(),
+            file_name: "the-work.mp4".into(),
+            content_type: "video/mp4".into(),
+            size_bytes: 1000,
+            duration_ms: 5_340_000,
+            width: 1920,
+            height: 1080,
+            video_codec: "h264".into(),
+            audio_codec: Some("aac".into()),
+            probe_json: "{}".into(),
+            now_ms: 1,
+        })
+        .await
+        .unwrap();
+    store
+        .put_subtitle(&marquee_store::SubtitleRecord {
+            movie_id: film.id,
+            lang: "en".into(),
+            label: "English".into(),
+            storage_key: "films/1/abc/subtitles/en.vtt".into(),
+            created_ms: 1,
+        })
+        .await
+        .unwrap();
+    store
+        .save_position(ada.id, film.id, 60_000, 5_340_000, 2)
+        .await
+        .unwrap();
+    let job = store.enqueue_job("hls", film.id, 3).await.unwrap();
+    assert!(
+        store
+            .claim_job("hls", "w", 4, 1000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    store.renew_job(job.id, "w", 0.25, 5, 1000).await.unwrap();
     for t in TABLES {
         assert!(
             store.count_rows(t).await.unwrap() > 0,

@@ -1,7 +1,10 @@
 //! The versioned JSON API under `/api/v1`, and its OpenAPI 3.1 description generated from the
 //! handlers' annotations, so the document can not drift from the code.
 
+mod devices;
+mod jobs;
 mod movies;
+mod playback;
 mod ratings;
 mod sessions;
 pub mod types;
@@ -16,15 +19,18 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Marquee API", description = "Films, ratings, reviews and helpful votes. Errors are RFC 9457 problem documents. \
+    info(title = "Marquee API", description = "Films, ratings, reviews, helpful votes and playback. Errors are RFC 9457 problem documents. \
         Authenticate with a personal access token (`Authorization: Bearer mq_…`), or with the session cookie from \
         `POST /api/v1/sessions` plus its CSRF token in `X-CSRF-Token` on every write."),
     paths(
         movies::list_movies, movies::get_movie, movies::list_reviews,
         ratings::get_rating, ratings::put_rating, ratings::delete_rating, ratings::put_review, ratings::delete_review,
         ratings::put_vote, ratings::delete_vote,
+        playback::playback, playback::progress,
+        jobs::get_media, jobs::list_jobs,
         sessions::create_session, sessions::delete_session, sessions::me,
         sessions::list_tokens, sessions::create_token, sessions::delete_token,
+        devices::request_device_code, devices::exchange_device_code,
     ),
     components(schemas(Problem, FieldProblem)),
     modifiers(&SecurityAddon)
@@ -67,6 +73,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/movies", get(movies::list_movies))
         .route("/api/v1/movies/{id}", get(movies::get_movie))
         .route("/api/v1/movies/{id}/reviews", get(movies::list_reviews))
+        .route("/api/v1/movies/{id}/playback", get(playback::playback))
+        .route("/api/v1/movies/{id}/progress", put(playback::progress))
+        .route("/api/v1/movies/{id}/media", get(jobs::get_media))
+        .route("/api/v1/jobs", get(jobs::list_jobs))
         .route(
             "/api/v1/movies/{id}/rating",
             get(ratings::get_rating)
@@ -87,6 +97,8 @@ pub fn router() -> Router<AppState> {
             axum::routing::delete(sessions::delete_session),
         )
         .route("/api/v1/me", get(sessions::me))
+        .route("/api/v1/device/code", post(devices::request_device_code))
+        .route("/api/v1/device/token", post(devices::exchange_device_code))
         .route(
             "/api/v1/tokens",
             get(sessions::list_tokens).post(sessions::create_token),

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use marquee_domain::{ContentRating, MovieId};
 use serde::Deserialize;
 
-fn require_admin(pu: &PageUser) -> PageResult<()> {
+pub(crate) fn require_admin(pu: &PageUser) -> PageResult<()> {
     if pu.user.is_admin {
         Ok(())
     } else {
@@ -24,7 +24,7 @@ fn require_admin(pu: &PageUser) -> PageResult<()> {
     }
 }
 
-fn parse_id(raw: &str) -> PageResult<MovieId> {
+pub(crate) fn parse_id(raw: &str) -> PageResult<MovieId> {
     raw.parse()
         .map(MovieId)
         .map_err(|_| AppError::NotFound("film"))

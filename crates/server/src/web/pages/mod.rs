@@ -3,4 +3,8 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod admin_media;
+pub mod devices;
+pub mod jobs;
 pub mod movies;
+pub mod watch;

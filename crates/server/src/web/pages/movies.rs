@@ -5,8 +5,8 @@ use crate::cache::{CachedPage, Ticket, TitleData};
 use crate::error::{AppError, PageResult};
 use crate::ratings;
 use crate::render::{
-    self, Chrome, FilmLink, HomePage, MovieView, RatingFormView, ReviewView, ReviewsPage,
-    SortOption, StatsView, TitlePage,
+    self, Chrome, ContinueView, FilmLink, HomePage, MovieView, RatingFormView, ReviewView,
+    ReviewsPage, SortOption, StatsView, TitlePage,
 };
 use crate::state::AppState;
 use crate::web::extract::{PageUser, Viewer, local_path, urlencode};
@@ -70,7 +70,12 @@ pub async fn list_movies(
         movies.truncate(limit as usize);
         format!("/?after={}", movies.last().map_or(0, |m| m.id.0))
     });
+    let continue_watching = match (&viewer.user, after.is_none()) {
+        (Some(u), true) => continue_watching(&state, u).await?,
+        _ => Vec::new(),
+    };
     let page = HomePage {
+        continue_watching,
         chrome: Chrome::for_user(viewer.user.as_ref(), viewer.csrf_token.clone()),
         movies: movies
             .iter()
@@ -87,6 +92,24 @@ pub async fn list_movies(
         render::page(&page)?.0,
         viewer.user.is_some(),
     ))
+}
+
+/// The "Continue watching" shelf.
+async fn continue_watching(state: &AppState, user: &User) -> PageResult<Vec<ContinueView>> {
+    let mut shelf = Vec::new();
+    for p in state.store.continue_watching(user.id, 12).await? {
+        let Some(m) = state.store.movie_by_id(p.movie_id).await? else {
+            continue;
+        };
+        let left = p.duration_ms.saturating_sub(p.position_ms);
+        shelf.push(ContinueView {
+            slug: m.slug,
+            title: m.title,
+            percent: (p.position_ms * 100 / p.duration_ms.max(1)) as u32,
+            left: format!("{} left", marquee_domain::time_fmt::clock(left)),
+        });
+    }
+    Ok(shelf)
 }
 
 async fn find_movie(state: &AppState, slug: &str) -> PageResult<Movie> {
@@ -118,7 +141,13 @@ async fn title_data(state: &AppState, slug: &str) -> PageResult<(Ticket, Arc<Tit
         limit: 3,
     };
     let top = state.store.list_reviews(movie.id, &filter).await?;
-    let data = Arc::new(TitleData { movie, stats, top });
+    let media = state.store.media_for(movie.id).await?;
+    let data = Arc::new(TitleData {
+        movie,
+        stats,
+        top,
+        media,
+    });
     if data.movie.slug == slug {
         state.cache.put_data(ticket, slug, data.clone());
     }
@@ -153,6 +182,10 @@ async fn render_title_page(
         signed_in: user.is_some(),
         csrf: viewer.map(|(_, c)| c.to_owned()).unwrap_or_default(),
         form,
+        watch: data
+            .media
+            .as_ref()
+            .map(|m| render::WatchView::new(movie, m)),
         return_to_encoded: urlencode(&return_to),
         return_to,
     };

@@ -1,0 +1,152 @@
+// End-to-end test of the watch page in a real browser (headless Chromium via playwright-core):
+// a clip made by ffmpeg is added with `marquee media add`; the test signs up, opens the watch
+// page, plays, sees currentTime advance, seeks to 20 s, leaves, comes back and is resumed there,
+// and uses the keyboard controls.
+
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  CHROMIUM, CHROMIUM_ARGS, IN_CI, MARQUEE_BIN, assertClean, freePort, startServer, stopServer, watchedPage,
+} from './lib.mjs';
+
+const STEP_TIMEOUT = 15_000;
+
+function hasFfmpeg() {
+  try {
+    execFileSync('ffmpeg', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let chromium = null;
+let missing = null;
+if (!existsSync(CHROMIUM)) missing = `Chromium not found at ${CHROMIUM}`;
+else if (!hasFfmpeg()) missing = 'ffmpeg is not installed (apt-get install -y ffmpeg)';
+else {
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (e) {
+    missing = `playwright-core is not installed (run \`npm ci\` in tests/browser): ${e.message}`;
+  }
+}
+
+if (missing && IN_CI) {
+  test('watch page prerequisites', () => assert.fail(`${missing} (CI=true, so this is a failure)`));
+} else if (missing) {
+  console.log(`# SKIP watch page tests: ${missing}`);
+  test('watch page in headless Chromium', { skip: missing }, () => {});
+} else {
+  defineTests();
+}
+
+function marquee(dataDir, args) {
+  return execFileSync(MARQUEE_BIN, ['--data-dir', dataDir, ...args], { encoding: 'utf8' });
+}
+
+const currentTime = (page) => page.$eval('#player', (v) => v.currentTime);
+
+function defineTests() {
+  describe('watch page in headless Chromium', () => {
+    let server;
+    let browser;
+    let dataDir;
+
+    before(async () => {
+      dataDir = await mkdtemp(path.join(os.tmpdir(), 'marquee-watch-'));
+      const clip = path.join(dataDir, 'clip.mp4');
+      execFileSync('ffmpeg', [
+        '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=320x240:rate=25',
+        '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', '40',
+        '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '50', '-pix_fmt', 'yuv420p',
+        '-c:a', 'aac', '-movflags', '+faststart', clip,
+      ]);
+      const srt = path.join(dataDir, 'clip.en.srt');
+      writeFileSync(srt, '1\n00:00:01,000 --> 00:00:30,000\nA subtitle on screen.\n');
+      marquee(dataDir, ['movie', 'add', '--title', 'Test Pattern', '--slug', 'test-pattern', '--year', '2024']);
+      const added = marquee(dataDir, ['media', 'add', 'test-pattern', clip, '--subtitles', srt, '--lang', 'en']);
+      assert.match(added, /Added clip\.mp4/);
+      server = await startServer(dataDir, await freePort(), []);
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        // Let the test start playback without a user gesture.
+        args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'],
+      });
+    });
+
+    after(async () => {
+      await browser?.close().catch(() => {});
+      await stopServer(server?.proc);
+      if (dataDir) await rm(dataDir, { recursive: true, force: true });
+    });
+
+    test('plays, seeks, resumes after a reload, and answers the keyboard', async () => {
+      const context = await browser.newContext();
+      const { page, log } = await watchedPage(context);
+      // The first account (the admin) signs up; any signed-in viewer has a saved position.
+      await page.goto(`${server.baseUrl}/signup`);
+      await page.fill('#username', 'viewer');
+      await page.fill('#display_name', 'Viewer');
+      await page.fill('#password', 'a long enough password');
+      await Promise.all([page.waitForNavigation(), page.click('form[action="/signup"] button[type="submit"]')]);
+
+      await page.goto(`${server.baseUrl}/movies/test-pattern`);
+      await Promise.all([page.waitForNavigation(), page.click('a[href="/watch/test-pattern"]')]);
+      await page.waitForFunction(() => document.getElementById('player').readyState >= 1, null, { timeout: STEP_TIMEOUT });
+      const tracks = await page.$eval('#player', (v) => Array.from(v.textTracks).map((t) => `${t.language}:${t.mode}`));
+      assert.deepEqual(tracks, ['en:showing'], 'the English subtitles are on by default');
+
+      await page.$eval('#player', (v) => { v.muted = true; return v.play(); });
+      await page.waitForFunction(() => document.getElementById('player').currentTime > 1, null, { timeout: STEP_TIMEOUT });
+
+      // Seek to 20 s: this needs byte ranges (or HLS), else the browser stays near 0.
+      await page.$eval('#player', (v) => new Promise((resolve) => {
+        v.addEventListener('seeked', resolve, { once: true });
+        v.currentTime = 20;
+      }));
+      const seeked = await currentTime(page);
+      assert.ok(seeked >= 19.5 && seeked < 25, `after seeking to 20 s the player is at ${seeked}`);
+      await page.waitForFunction(() => document.getElementById('player').currentTime > 20.5, null, { timeout: STEP_TIMEOUT });
+
+      // Pausing reports the position; wait for the server to have it.
+      const saved = page.waitForResponse((r) => r.url().endsWith('/progress') && r.request().method() === 'PUT');
+      await page.$eval('#player', (v) => v.pause());
+      const res = await saved;
+      assert.equal(res.status(), 200);
+      const body = await res.json();
+      assert.ok(body.position_ms >= 20_000, `saved ${body.position_ms} ms`);
+
+      // Leave and come back: the page starts where the viewer was.
+      await page.reload();
+      await page.waitForFunction(
+        () => { const v = document.getElementById('player'); return v.readyState >= 1 && v.currentTime > 0; },
+        null, { timeout: STEP_TIMEOUT });
+      const resumed = await currentTime(page);
+      assert.ok(Math.abs(resumed - body.position_ms / 1000) < 1, `resumed at ${resumed}, saved ${body.position_ms} ms`);
+
+      // Keyboard: → moves 5 s on, J 10 s back, K plays.
+      await page.locator('body').focus();
+      await page.keyboard.press('ArrowRight');
+      await page.waitForFunction((t) => document.getElementById('player').currentTime >= t + 4.5, resumed, { timeout: STEP_TIMEOUT });
+      const moved = await currentTime(page);
+      await page.keyboard.press('j');
+      await page.waitForFunction((t) => document.getElementById('player').currentTime <= t - 9.5, moved, { timeout: STEP_TIMEOUT });
+      await page.$eval('#player', (v) => { v.muted = true; });
+      await page.keyboard.press('k');
+      await page.waitForFunction(() => !document.getElementById('player').paused, null, { timeout: STEP_TIMEOUT });
+
+      // The home page now offers to continue.
+      await page.goto(`${server.baseUrl}/`);
+      assert.equal(await page.locator('#continue-heading').count(), 1);
+      assertClean(log, 'watch page');
+      await context.close();
+    });
+  });
+}
