@@ -89,7 +89,13 @@ other_cpu() {
     }'
 }
 
-# One packaging in a fresh data folder: prints "SECONDS SPEED RENDITIONS OTHER_CPU".
+# CPU seconds (user + system) of Marquee and its ffmpeg processes between two samples.
+ours_cpu_s() {
+    awk -v a="$1" -v b="$2" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        split(a, x, " "); split(b, y, " "); printf "%.1f", (y[3] - x[3]) / hz }'
+}
+
+# One packaging in a fresh data folder: prints "JOB_S SPEED COMMAND_S CPU_S OTHER|RENDITIONS".
 package_once() {
     local label="$1" n="$2"
     shift 2
@@ -111,7 +117,7 @@ package_once() {
     renditions=$(awk '/^ +[0-9]+p +[0-9]+x[0-9]+ +(remux|encode)/ { printf "%s%s %s", sep, $1, $3; sep = ", " }' "$log")
     awk -v s="$secs" -v m="$MEDIA_S" -v t0="$start" -v t1="$end" \
         'BEGIN { printf "%.2f %.1f %.2f ", s, m / s, t1 - t0 }'
-    printf '%s|%s\n' "$(other_cpu "$before" "$after")" "$renditions"
+    printf '%s %s|%s\n' "$(ours_cpu_s "$before" "$after")" "$(other_cpu "$before" "$after")" "$renditions"
     rm -rf "$data"
 }
 
@@ -139,12 +145,12 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 row() {
     local key="$1" what="$2" line="${ROW[$3]}"
-    local secs speed wall rest other renditions
-    read -r secs speed wall rest <<<"$line"
+    local secs speed wall cpu rest other renditions
+    read -r secs speed wall cpu rest <<<"$line"
     other=${rest%%|*}
     renditions=${rest#*|}
-    printf '| %s | %s | %s | %.0f | %s | %s | **%s×** | %s %% |\n' \
-        "$key" "$what" "$renditions" "$MEDIA_S" "$secs" "$wall" "$speed" "$other"
+    printf '| %s | %s | %s | %.0f | %s | %s | %s | **%s×** | %s %% |\n' \
+        "$key" "$what" "$renditions" "$MEDIA_S" "$secs" "$wall" "$cpu" "$speed" "$other"
 }
 
 {
@@ -155,8 +161,8 @@ row() {
     echo "- film: ${SECONDS_LONG} s $SIZE H.264 High / AAC ($(du -h "$CLIP" | cut -f1)), \`bench/packaging.sh --seconds $SECONDS_LONG --size $SIZE --runs $RUNS\`"
     echo "- machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1); $(ffmpeg -version | head -n1 | cut -d' ' -f1-3); load average before $LOAD_BEFORE, after $LOAD_AFTER"
     echo
-    echo "| | what | renditions | film s | job s | command s | × real time | other CPU |"
-    echo "|---|---|---|---:|---:|---:|---:|---:|"
+    echo "| | what | renditions | film s | job s | command s | CPU s | × real time | other CPU |"
+    echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
     row a "remux path (\`--top-only\`)" remux
     row b "full ladder" ladder
 } | tee -a "$RESULTS"

@@ -30,6 +30,7 @@ bench/out/stream-run/.
 EOF
 }
 
+ARGS_GIVEN="$*"
 REGEN=0
 RETRIES=2
 DISTURBED=10
@@ -383,9 +384,21 @@ wrk_errors() {
     local IFS=';'
     echo "${out[*]}"
 }
-declare -A RPS MIBS P50 P99 ERRS OTHER CHECKED
+# CPU time (user + system, clock ticks) of the given processes, summed.
+ticks_of() {
+    local pid sum=0
+    for pid in "$@"; do
+        [[ -r /proc/$pid/stat ]] && sum=$((sum + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
+    done
+    echo "$sum"
+}
+CLK_TCK=$(getconf CLK_TCK)
+marquee_pids() { echo "$MARQUEE_PID"; }
+nginx_pids() { echo "$NGINX_PID"; pgrep -P "$NGINX_PID" || true; }
+nginx_worker_pids() { pgrep -P "$NGINX_PID" || true; }
+declare -A RPS MIBS P50 P99 ERRS OTHER CHECKED CPU_US
 run_wrk() {
-    local key="$1" url="$2"
+    local key="$1" url="$2" pids_fn="$3" s_before s_after
     local args=(-t"$THREADS" -c"$CONNECTIONS" --latency -s "$LUA")
     echo "($key) $url"
     local attempt before after other steal best=101 errs
@@ -396,9 +409,9 @@ run_wrk() {
         wrk "${args[@]}" -d"${CHECK_SECS}s" "$url" -- "$FILM_PATH" "$SIZE" "$SEED" check >"$RUN/wrk-$key-check-$attempt.txt"
         errs=$(wrk_errors "$RUN/wrk-$key-check-$attempt.txt")
         echo "    checked $(field "$RUN/wrk-$key-check-$attempt.txt" checked) answers: ${errs:-all 206, right Content-Range, 1 MiB}"
-        before=$(cpu_ticks)
+        before=$(cpu_ticks) s_before=$(ticks_of $($pids_fn))
         wrk "${args[@]}" -d"${DURATION}s" "$url" -- "$FILM_PATH" "$SIZE" "$SEED" >"$RUN/wrk-$key-$attempt.txt"
-        after=$(cpu_ticks)
+        after=$(cpu_ticks) s_after=$(ticks_of $($pids_fn))
         read -r other steal <<<"$(other_cpu "$before" "$after")"
         sed 's/^/    /' "$RUN/wrk-$key-$attempt.txt"
         echo "    other processes' CPU during the run: $other % (steal $steal %)"
@@ -407,6 +420,9 @@ run_wrk() {
             cp "$RUN/wrk-$key-$attempt.txt" "$RUN/wrk-$key.txt"
             cp "$RUN/wrk-$key-check-$attempt.txt" "$RUN/wrk-$key-check.txt"
             OTHER[$key]="$other % (steal $steal %)"
+            # The server's own CPU per answer (per MiB): what a range costs it, whatever else ran.
+            CPU_US[$key]=$(awk -v t=$((s_after - s_before)) -v hz="$CLK_TCK" \
+                -v n="$(field "$RUN/wrk-$key-$attempt.txt" requests)" 'BEGIN { printf "%.0f", (n > 0 ? t * 1e6 / hz / n : 0) }')
         fi
         ((other > DISTURBED)) || break
         ((attempt <= RETRIES)) && echo "    disturbed by other processes; measuring ($key) again"
@@ -426,8 +442,8 @@ run_wrk() {
 
 # 9. Throughput: random 1 MiB ranges, nginx then Marquee ---------------------------------------
 say "measuring: wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s bench/stream-ranges.lua (seed $SEED)"
-run_wrk a "http://$NGINX_ADDR$FILM_PATH"
-run_wrk b "http://$MARQUEE_ADDR$FILM_PATH"
+run_wrk a "http://$NGINX_ADDR$FILM_PATH" nginx_pids
+run_wrk b "http://$MARQUEE_ADDR$FILM_PATH" marquee_pids
 kill -0 "$MARQUEE_PID" 2>/dev/null || die "marquee died during the runs; see $RUN/marquee.log"
 
 # 10. Memory: STREAMS clients each streaming the whole film, rate-limited ----------------------
@@ -496,8 +512,6 @@ mem_run() {
         "${M_CLIENTS[$key]} clients answered 200, ${M_RATE[$key]} MiB/s in all; other CPU ${M_OTHER[$key]};" \
         "RssAnon ${M_ANON[$key]} kB, threads ${M_THREADS[$key]}"
 }
-marquee_pids() { echo "$MARQUEE_PID"; }
-nginx_worker_pids() { pgrep -P "$NGINX_PID" || true; }
 say "memory: $STREAMS clients streaming the whole film for ${MEM_SECS} s"
 mem_run marquee "http://$MARQUEE_ADDR$FILM_PATH" marquee_pids
 mem_run nginx "http://$NGINX_ADDR$FILM_PATH" nginx_worker_pids
@@ -525,9 +539,9 @@ verdict() { if awk "BEGIN { exit !($1) }"; then echo met; else echo "**missed**"
 flat() { verdict "${M_PEAK[$1]} - ${M_START[$1]} < 32 * 1024"; }
 row() {
     local key="$1" what="$2"
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$key" "$what" "${RPS[$key]}" \
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$key" "$what" "${RPS[$key]}" \
         "${MIBS[$key]}" "${P50[$key]}" "${P99[$key]}" "$(ratio "${MIBS[$key]}" "${MIBS[a]}")" \
-        "${OTHER[$key]}" "${CHECKED[$key]:-0}" "${ERRS[$key]:-none}"
+        "${CPU_US[$key]}" "${OTHER[$key]}" "${CHECKED[$key]:-0}" "${ERRS[$key]:-none}"
 }
 mem_row() {
     local key="$1" what="$2"
@@ -541,12 +555,12 @@ BLOCK="$RUN/results.md"
     echo
     echo "- commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$( [[ -n "$(git -C "$ROOT" status --porcelain -- crates 2>/dev/null)" ]] && echo ' (crates/ has uncommitted changes)'); binary target/release/marquee built $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC')$([[ $BUILD -eq 0 ]] && echo ' (--no-build: not rebuilt by this run)')"
     echo "- machine: $(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1); load average before $LOAD_BEFORE, after $LOAD_AFTER"
-    echo "- command: \`bench/stream.sh$([[ $DURATION != 20 ]] && echo " --duration $DURATION")$([[ $BUILD -eq 0 ]] && echo " --no-build")\` → \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s bench/stream-ranges.lua\`, random 1 MiB ranges (seed $SEED), after a ${CHECK_SECS} s checked run per server; wrk, nginx and Marquee share the machine"
+    echo "- command: \`bench/stream.sh${ARGS_GIVEN:+ $ARGS_GIVEN}\` → \`wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s bench/stream-ranges.lua\`, random 1 MiB ranges (seed $SEED), after a ${CHECK_SECS} s checked run per server; wrk, nginx and Marquee share the machine"
     echo "- film: $SIZE bytes ($(awk -v s="$SIZE" 'BEGIN { printf "%.2f", s / 2^30 }') GiB), $FILM_DESC, made in ${GEN_SECS} s ($VERSION); \`media add\` took ${ADD_SECS} s; both servers read the same stored file (${STORED#"$DATA"/}) from the page cache"
     echo "- packaging worker: $WORKER_NOTE; $PACKAGING${packaging_line:+; \`media show\` after: $packaging_line}${jobs_line:+; \`media jobs\` after: $jobs_line}"
     echo
-    echo "| | what | req/s | MiB/s | p50 ms | p99 ms | × nginx | other CPU | checked 206 | errors |"
-    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
+    echo "| | what | req/s | MiB/s | p50 ms | p99 ms | × nginx | server CPU µs/MiB | other CPU | checked 206 | errors |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
     row a "nginx, the stored file (sendfile)"
     row b "Marquee, \`GET $FILM_PATH\`"
     echo
