@@ -3,7 +3,7 @@
 use crate::process::{Server, get};
 use std::process::Command;
 
-fn marquee(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+pub fn marquee(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_marquee"))
         .arg("--data-dir")
         .arg(dir)

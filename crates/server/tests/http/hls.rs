@@ -3,7 +3,9 @@
 //! refused, progress on the admin page and in the API, leases that expire and are taken over,
 //! and the real binary's worker packaging a film that ffmpeg then plays as an HLS client.
 
+use crate::cli::marquee;
 use crate::helpers::*;
+use crate::media::ffmpeg_clip;
 use crate::process::{Server, get};
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -23,35 +25,36 @@ use tower::ServiceExt;
 /// browser-safe and a remux can cut 4-second segments; `None` (with a message) without ffmpeg,
 /// except under CI=true, where that fails.
 fn clip(dir: &Path, name: &str, seconds: u32) -> Option<PathBuf> {
-    let out = dir.join(name);
-    let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("testsrc2=size=640x360:rate=25")
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args(["-t", &seconds.to_string()])
-        .args([
+    let seconds = seconds.to_string();
+    ffmpeg_clip(
+        dir.join(name),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            &seconds,
             "-c:v",
             "libx264",
             "-preset",
             "veryfast",
             "-profile:v",
             "high",
-        ])
-        .args(["-g", "50", "-pix_fmt", "yuv420p", "-c:a", "aac"])
-        .args(["-movflags", "+faststart"])
-        .arg(&out)
-        .status();
-    match status {
-        Ok(s) if s.success() => Some(out),
-        Ok(s) => panic!("ffmpeg failed making a clip: {s}"),
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("ffmpeg is required under CI: {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: ffmpeg is not installed ({e})");
-            None
-        }
-    }
+            "-g",
+            "50",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+        ],
+    )
 }
 
 const SRT: &str =
@@ -718,15 +721,6 @@ async fn packaging_reads_the_source_from_s3_and_stores_the_output_there() {
     assert!(master.text().contains("LANGUAGE=\"en\""));
 }
 
-fn marquee(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_marquee"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
 fn ok(out: std::process::Output) -> String {
     assert!(
         out.status.success(),
@@ -863,34 +857,28 @@ fn queued_packaging_waits_for_a_worker_and_survives_a_restart() {
 /// A 640x360 MPEG-4 Part 2 clip: quick to make, but not browser-safe, so packaging must encode
 /// it (a few seconds of work for a worker to be caught in).
 fn mpeg4_clip(dir: &Path, seconds: u32) -> Option<PathBuf> {
-    let out = dir.join("old.mp4");
-    let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
-        .arg("testsrc2=size=640x360:rate=25")
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"])
-        .args([
+    let seconds = seconds.to_string();
+    ffmpeg_clip(
+        dir.join("old.mp4"),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=640x360:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
             "-t",
-            &seconds.to_string(),
+            &seconds,
             "-c:v",
             "mpeg4",
             "-q:v",
             "5",
             "-c:a",
             "aac",
-        ])
-        .arg(&out)
-        .status();
-    match status {
-        Ok(s) if s.success() => Some(out),
-        Ok(s) => panic!("ffmpeg failed making a clip: {s}"),
-        Err(e) if std::env::var("CI").as_deref() == Ok("true") => {
-            panic!("ffmpeg is required under CI: {e}")
-        }
-        Err(e) => {
-            eprintln!("SKIPPED: ffmpeg is not installed ({e})");
-            None
-        }
-    }
+        ],
+    )
 }
 
 #[test]

@@ -13,33 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use tower::ServiceExt;
 
-/// Makes an H.264/AAC MP4 test clip of `seconds`, or `None` (with a message) when ffmpeg is
-/// missing on a developer's machine; under CI a missing ffmpeg fails the test.
-pub fn clip(dir: &Path, name: &str, seconds: u32) -> Option<PathBuf> {
-    let out = dir.join(name);
+/// Runs ffmpeg with `args` (inputs and encoding; `-v error -y` and the output are added) to make
+/// the test clip `out`, or returns `None` (with a message) when ffmpeg is missing on a
+/// developer's machine; under CI a missing ffmpeg fails the test.
+pub fn ffmpeg_clip(out: PathBuf, args: &[&str]) -> Option<PathBuf> {
     let status = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=320x240:rate=25",
-        ])
-        .args(["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"])
-        .args(["-t", &seconds.to_string()])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-g",
-            "50",
-            "-pix_fmt",
-            "yuv420p",
-        ])
-        .args(["-c:a", "aac", "-movflags", "+faststart"])
+        .args(["-v", "error", "-y"])
+        .args(args)
         .arg(&out)
         .status();
     match status {
@@ -53,6 +33,38 @@ pub fn clip(dir: &Path, name: &str, seconds: u32) -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// Makes a 320x240 H.264/AAC MP4 test clip of `seconds` (see [`ffmpeg_clip`]).
+pub fn clip(dir: &Path, name: &str, seconds: u32) -> Option<PathBuf> {
+    let seconds = seconds.to_string();
+    ffmpeg_clip(
+        dir.join(name),
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=25",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=44100",
+            "-t",
+            &seconds,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-g",
+            "50",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-movflags",
+            "+faststart",
+        ],
+    )
 }
 
 const SRT: &str = "1\r\n00:00:01,000 --> 00:00:02,500\r\nHello, <i>world</i>.\r\n\r\n2\r\n00:00:03,000 --> 00:00:04,000\r\nSecond line.\r\n";
