@@ -16,6 +16,6 @@ pub use movie::{
     CastMember, ContentRating, Genre, Language, MovieDraft, PersonName, Runtime, Slug, Synopsis,
     Title, Year,
 };
-pub use ranking::wilson_lower_bound;
+pub use ranking::{bayesian_average, wilson_lower_bound};
 pub use review::{Headline, ReviewCursor, ReviewFilter, ReviewSort, ReviewText, Stars};
 pub use validation::ValidationError;

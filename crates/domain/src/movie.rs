@@ -116,7 +116,8 @@ impl Slug {
     }
 }
 
-fn fold_accent(c: char) -> char {
+/// Folds the common Latin accented letters to their base letter (é → e), for slugs and search.
+pub fn fold_accent(c: char) -> char {
     match c {
         'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
         'ç' => 'c',

@@ -18,10 +18,32 @@ pub fn wilson_lower_bound(yes: u64, no: u64) -> f64 {
     ((centre - margin) / (1.0 + z2 / n)).max(0.0)
 }
 
+/// How many ratings' worth of weight the prior carries in the Bayesian average ("Top rated").
+/// A film with a handful of five-star ratings sits near the prior; one with hundreds sits near
+/// its own mean. The stores sort by this formula in SQL, so changing it needs a migration of
+/// their expression indexes too.
+pub const PRIOR_WEIGHT: f64 = 10.0;
+/// The prior's mean, in stars: the middle of the 1–5 scale, so an unknown film is "average".
+pub const PRIOR_MEAN: f64 = 3.0;
+
+/// The Bayesian average of a film's ratings: its mean pulled towards [`PRIOR_MEAN`] as if it had
+/// [`PRIOR_WEIGHT`] extra ratings of that value. Equal to the prior for a film nobody rated.
+pub fn bayesian_average(rating_sum: u64, rating_count: u64) -> f64 {
+    (rating_sum as f64 + PRIOR_WEIGHT * PRIOR_MEAN) / (rating_count as f64 + PRIOR_WEIGHT)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_bayesian_average_starts_at_the_prior_and_approaches_the_mean_with_more_ratings() {
+        assert_eq!(bayesian_average(0, 0), PRIOR_MEAN);
+        let few = bayesian_average(5 * 3, 3);
+        let many = bayesian_average(5 * 300, 300);
+        assert!(PRIOR_MEAN < few && few < many && many < 5.0);
+    }
 
     #[test]
     fn no_votes_scores_zero_and_scores_stay_within_zero_and_one() {

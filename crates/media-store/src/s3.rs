@@ -5,7 +5,7 @@
 
 use crate::location::check_endpoint;
 use crate::{ByteStream, MAX_GET_BYTES, MediaKey, MediaStorage, ObjectMeta, OpenError};
-use crate::{S3Settings, StorageError, StoredObject};
+use crate::{ChooseRange, ChosenRange, RangeBytes, S3Settings, StorageError, StoredObject};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
@@ -339,6 +339,33 @@ impl MediaStorage for S3Storage {
                 source: Box::new(e),
             })
             .boxed())
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(media.key = %key))]
+    async fn get_chosen_range(
+        &self,
+        key: &MediaKey,
+        choose: ChooseRange,
+    ) -> Result<Option<ChosenRange>, StorageError> {
+        // A HEAD, then a ranged GET of what was chosen, streamed as it arrives: collecting even
+        // a small range into one buffer would only delay its first byte. Keys of media are
+        // never rewritten, so the object the GET finds is the one the HEAD described.
+        let Some(meta) = self.head(key).await? else {
+            return Ok(None);
+        };
+        let bytes = match choose(&meta) {
+            None => None,
+            Some(range) if range.start > range.end || range.end > meta.size => {
+                return Err(StorageError::RangeNotSatisfiable {
+                    key: key.to_string(),
+                    range,
+                    size: meta.size,
+                });
+            }
+            Some(range) if range.is_empty() => Some(RangeBytes::Whole(Bytes::new())),
+            Some(range) => Some(RangeBytes::Stream(self.get_range(key, range).await?)),
+        };
+        Ok(Some(ChosenRange { meta, bytes }))
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(media.key = %key))]

@@ -188,3 +188,82 @@
     });
   });
 })();
+
+// Search suggestions as you type. Without JavaScript the search form submits to /search, which
+// shows the same results.
+(() => {
+  document.querySelectorAll('input[data-suggest]').forEach((input, n) => {
+    const list = document.createElement('ul');
+    list.id = `suggestions-${n}`;
+    list.className = 'suggestions';
+    list.setAttribute('role', 'listbox');
+    list.hidden = true;
+    input.setAttribute('role', 'combobox');
+    input.setAttribute('aria-autocomplete', 'list');
+    input.setAttribute('aria-expanded', 'false');
+    input.setAttribute('aria-controls', list.id);
+    input.insertAdjacentElement('afterend', list);
+    let timer = null;
+    let active = -1;
+    let asked = 0;
+    const close = () => {
+      list.hidden = true;
+      input.setAttribute('aria-expanded', 'false');
+      input.removeAttribute('aria-activedescendant');
+      active = -1;
+    };
+    const mark = (i) => {
+      const items = list.querySelectorAll('[role=option]');
+      items.forEach((el, j) => el.setAttribute('aria-selected', String(j === i)));
+      active = i;
+      if (items[i]) input.setAttribute('aria-activedescendant', items[i].id);
+    };
+    const show = (hits) => {
+      list.replaceChildren();
+      hits.forEach((h, i) => {
+        const li = document.createElement('li');
+        li.id = `${list.id}-${i}`;
+        li.setAttribute('role', 'option');
+        const a = document.createElement('a');
+        a.href = h.url;
+        a.textContent = h.year ? `${h.title} (${h.year})` : h.title;
+        if (h.person) {
+          const why = document.createElement('span');
+          why.className = 'muted';
+          why.textContent = ` · ${h.person}`;
+          a.append(why);
+        }
+        li.append(a);
+        list.append(li);
+      });
+      list.hidden = hits.length === 0;
+      input.setAttribute('aria-expanded', String(hits.length > 0));
+      active = -1;
+    };
+    input.addEventListener('input', () => {
+      clearTimeout(timer);
+      const q = input.value.trim();
+      if (!q) { close(); return; }
+      timer = setTimeout(async () => {
+        const mine = ++asked;
+        try {
+          const res = await fetch(`/api/v1/search/suggest?q=${encodeURIComponent(q)}`, { headers: { Accept: 'application/json' } });
+          if (!res.ok || mine !== asked) return;
+          show((await res.json()).items || []);
+        } catch (_) { /* the form still works */ }
+      }, 120);
+    });
+    input.addEventListener('keydown', (e) => {
+      const items = list.querySelectorAll('[role=option]');
+      if (list.hidden || items.length === 0) return;
+      if (e.key === 'ArrowDown') { e.preventDefault(); mark((active + 1) % items.length); }
+      else if (e.key === 'ArrowUp') { e.preventDefault(); mark((active - 1 + items.length) % items.length); }
+      else if (e.key === 'Escape') { close(); }
+      else if (e.key === 'Enter' && active >= 0) {
+        e.preventDefault();
+        window.location.assign(items[active].querySelector('a').href);
+      }
+    });
+    input.addEventListener('blur', () => setTimeout(close, 150));
+  });
+})();

@@ -8,13 +8,27 @@ use marquee_domain::{DisplayName, Password, Username, ValidationError};
 use marquee_store::{NewUser, User};
 
 /// Parses and creates an account; the first one becomes the admin.
+/// Username prefixes of accounts that Marquee makes itself.
+const RESERVED_PREFIXES: &[&str] = &["movielens-", "deleted-"];
+
 pub async fn sign_up(
     state: &AppState,
     username: &str,
     display_name: &str,
     password: &str,
 ) -> Result<User, AppError> {
-    let username = Username::parse(username);
+    // Imports and account deletion name the accounts they make `movielens-…` and `deleted-…`;
+    // a person taking such a name would receive an import's ratings.
+    let username = Username::parse(username).and_then(|u| {
+        if RESERVED_PREFIXES.iter().any(|p| u.as_str().starts_with(p)) {
+            Err(ValidationError::new(
+                "username",
+                "may not start with 'movielens-' or 'deleted-' (reserved for imported and deleted accounts)",
+            ))
+        } else {
+            Ok(u)
+        }
+    });
     let display_name = DisplayName::parse(display_name);
     let password = Password::parse(password);
     let (Ok(username), Ok(display_name), Ok(password)) = (&username, &display_name, &password)

@@ -65,9 +65,16 @@ pub enum Command {
     /// Copy everything (accounts, sessions, tokens, films, credits, ratings, reviews, votes)
     /// from one database to another, then verify the copy.
     MigrateData(MigrateArgs),
+    /// Take in films, ratings and lists from a library folder, Letterboxd, MovieLens, IMDb or
+    /// a CSV/JSON catalog. A re-run updates instead of duplicating.
+    #[command(subcommand)]
+    Import(crate::import::ImportCommand),
     /// Recount every film's and review's aggregates from the stored ratings and votes and report
     /// any that disagree (exit status 1 if so).
     Verify,
+    /// Write a user's data out in another service's format.
+    #[command(subcommand)]
+    Export(crate::export::ExportCommand),
 }
 
 #[derive(Args, Clone)]
@@ -300,6 +307,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Serve(args) => app::serve(&cli, args.clone()).await,
         Command::MigrateData(args) => migrate_data(&cli, args).await,
+        Command::Export(cmd) => crate::export::run(&cli, cmd).await,
         Command::Verify => {
             let store = cli.open_store().await?;
             let problems = store.audit_aggregates().await;
@@ -329,6 +337,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 MediaCommand::Jobs(args) => crate::packaging::cli::jobs(store.as_ref(), args).await,
                 cmd => media_command(&cli, store.as_ref(), cmd).await,
             };
+            store.close().await;
+            result
+        }
+        Command::Import(cmd) => {
+            let store = cli.open_store().await?;
+            let result = crate::import::run(&cli, store.clone(), cmd).await;
             store.close().await;
             result
         }

@@ -123,13 +123,48 @@ pub struct MovieView {
     pub original_title: Option<String>,
     pub year: Option<u16>,
     pub facts_line: String,
-    pub genres: Vec<String>,
+    /// Each genre with the catalog page listing it.
+    pub genres: Vec<(String, String)>,
     pub content_rating: String,
     pub language: String,
     pub synopsis: Vec<String>,
-    pub directors: Vec<String>,
-    pub cast: Vec<marquee_store::Credit>,
+    pub directors: Vec<PersonLink>,
+    pub cast: Vec<PersonLink>,
     pub poster_url: Option<String>,
+}
+
+/// A credited person, linking to their page.
+pub struct PersonLink {
+    pub name: String,
+    pub url: String,
+    /// The character, for cast; empty for directors.
+    pub character: String,
+}
+
+impl PersonLink {
+    pub fn new(name: &str, character: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            url: person_url(name),
+            character: character.to_owned(),
+        }
+    }
+}
+
+/// `/people/{name}`, the name percent-encoded as one path segment.
+pub fn person_url(name: &str) -> String {
+    format!(
+        "/people/{}",
+        percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC)
+    )
+}
+
+/// `/movies?genre=…`: the catalog filtered to a genre.
+pub fn genre_url(genre: &str) -> String {
+    format!(
+        "/movies?{}",
+        serde_urlencoded::to_string([("genre", genre), ("sort", "rating")]).unwrap_or_default()
+    )
 }
 
 impl MovieView {
@@ -141,14 +176,18 @@ impl MovieView {
             original_title: m.original_title.clone().filter(|o| *o != m.title),
             year: m.year,
             facts_line: facts_line(m.year, m.runtime_minutes),
-            genres: m.genres.clone(),
+            genres: m.genres.iter().map(|g| (g.clone(), genre_url(g))).collect(),
             content_rating: m.content_rating.clone(),
             language: m.language.clone(),
             synopsis: ReviewText::paragraphs(&m.synopsis)
                 .map(str::to_owned)
                 .collect(),
-            directors: m.directors.clone(),
-            cast: m.cast.clone(),
+            directors: m.directors.iter().map(|d| PersonLink::new(d, "")).collect(),
+            cast: m
+                .cast
+                .iter()
+                .map(|c| PersonLink::new(&c.name, &c.character))
+                .collect(),
             poster_url: m.poster.as_ref().map(|p| format!("/posters/{p}")),
         }
     }
@@ -283,6 +322,9 @@ pub struct TitlePage {
     pub signed_in: bool,
     pub csrf: String,
     pub form: RatingFormView,
+    /// The viewer's watchlist and diary forms; `None` signed out, so the shared page never
+    /// holds anyone's lists.
+    pub lists: Option<lists::TitleListsView>,
     pub return_to: String,
     pub return_to_encoded: String,
 }
@@ -308,22 +350,6 @@ pub struct ReviewsPage {
     pub csrf: String,
     pub return_to: String,
     pub return_to_encoded: String,
-}
-
-pub struct FilmLink {
-    pub slug: String,
-    pub title: String,
-    pub facts_line: String,
-}
-
-#[derive(Template)]
-#[template(path = "home.html")]
-pub struct HomePage {
-    /// Films the viewer started and has not finished, most recent first.
-    pub continue_watching: Vec<ContinueView>,
-    pub chrome: Chrome,
-    pub movies: Vec<FilmLink>,
-    pub next_url: Option<String>,
 }
 
 #[derive(Template)]
@@ -367,6 +393,8 @@ pub struct TokensPage {
     pub tokens: Vec<TokenRow>,
     pub new_token: Option<String>,
     pub error: Option<String>,
+    /// The "Delete account" form.
+    pub delete: lists::DeleteAccountView,
 }
 
 pub struct AdminMovieRow {
@@ -497,3 +525,7 @@ pub struct AdminMediaPage {
     pub notice: Option<String>,
     pub error: Option<String>,
 }
+
+// Lists, profiles and the account's end: view models in their own module.
+pub mod browse;
+pub mod lists;

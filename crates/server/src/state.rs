@@ -14,6 +14,8 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub cache: Arc<PageCache>,
+    /// The home page's shelves, shared by every visitor for a few seconds.
+    pub shelves: Arc<crate::browse::ShelfCache>,
     /// Helpful votes, applied in batches.
     pub votes: VoteQueue,
     /// Where media files, subtitles and HLS packaging live.
@@ -76,6 +78,7 @@ impl AppState {
         let dummy_hash =
             tokio::task::spawn_blocking(move || crate::auth::hash_password(&dummy)).await??;
         Ok(Self {
+            shelves: Arc::default(),
             votes: VoteQueue::start(store.clone()),
             media,
             tools: Tools::default(),

@@ -5,8 +5,11 @@
 //! atomic `col = col + delta` updates, so READ COMMITTED is enough: no read-modify-write of a
 //! counter ever races another. Instances tell each other about changes with LISTEN/NOTIFY.
 
+mod catalog;
 mod changes;
 mod devices;
+mod import;
+mod lists;
 mod media;
 mod movies;
 mod reviews;
@@ -129,6 +132,13 @@ impl PgStore {
                 return Err(OpenError::SchemaTooNew { server, version });
             }
             Err(source) => return Err(OpenError::Migrate { server, source }),
+        }
+        // Films from before the search migration get their search rows (folded in Rust).
+        if let Err(e) = catalog::index_films_without_search_rows(&pool).await {
+            return Err(OpenError::Migrate {
+                server,
+                source: sqlx::migrate::MigrateError::Execute(e),
+            });
         }
         Ok(Self { pool })
     }

@@ -136,6 +136,8 @@ impl Transfer for PgStore {
         Ok(n as u64)
     }
 
+    // The search rows are not copied: they derive from the copied films and credits, and are
+    // rebuilt from them here, after the sequences.
     async fn finish_import(&self) -> StoreResult<()> {
         for table in TABLES.iter().filter(|t| t.serial) {
             sqlx::query(&format!(
@@ -146,6 +148,6 @@ impl Transfer for PgStore {
             .await
             .map_err(db_err)?;
         }
-        Ok(())
+        self.rebuild_search_index().await.map(|_| ())
     }
 }

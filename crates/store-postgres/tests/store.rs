@@ -98,3 +98,127 @@ fn sample() -> marquee_domain::MovieDraft {
         language: Language::parse("").unwrap(),
     }
 }
+
+/// Reconnects to the schema `store` lives in.
+async fn reconnect(store: &PgStore) -> PgStore {
+    let schema: String = sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    PgStore::connect(
+        &test_url().unwrap(),
+        &PgSettings {
+            max_connections: 4,
+            schema: Some(schema),
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn films_from_before_search_are_indexed_when_the_store_opens() {
+    use marquee_store::{CatalogStore, SearchMatch, SearchTerms};
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    store.create_movie(&sample()).await.unwrap();
+    sqlx::query("DELETE FROM movie_search")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let store = reconnect(&store).await;
+    let hits = store
+        .search_movies(&SearchTerms::parse("feed"), 10)
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].matched, SearchMatch::ExactTitle);
+    assert_eq!(store.rebuild_search_index().await.unwrap(), 1);
+}
+
+/// Browse and search timings on a catalog of 60,000 films (`MARQUEE_BENCH_FILMS` to change the
+/// number; `MARQUEE_BENCH_TITLES=<file>` for real titles, one per line), with the query plans;
+/// run with `cargo nextest run -p marquee-store-postgres --run-ignored only catalog_timings
+/// --no-capture` (a release build gives the figures that matter).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: builds a 60,000-film catalog"]
+async fn catalog_timings() {
+    use marquee_store::{BrowseCursor, BrowseQuery, BrowseSort, MovieCard, conformance};
+    let Some(url) = test_url() else { return };
+    let store = PgStore::connect(
+        &url,
+        &PgSettings {
+            max_connections: 16,
+            schema: Some(marquee_store_postgres::testing::unique_name("bench")),
+        },
+    )
+    .await
+    .unwrap();
+    let n: usize = std::env::var("MARQUEE_BENCH_FILMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60_000);
+    let titles = match std::env::var("MARQUEE_BENCH_TITLES") {
+        Ok(path) => std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .take(n)
+            .map(str::to_owned)
+            .collect(),
+        Err(_) => conformance::synthetic_titles(n),
+    };
+    let t = std::time::Instant::now();
+    conformance::fill_catalog_for_benchmarks(&store, &titles).await;
+    println!(
+        "filled {} films in {:.1} s",
+        titles.len(),
+        t.elapsed().as_secs_f64()
+    );
+    let middle = MovieCard {
+        id: marquee_domain::MovieId(30_000),
+        slug: "m".into(),
+        title: "Middle".into(),
+        year: Some(1990),
+        runtime_minutes: Some(100),
+        poster: None,
+        rating_count: 7,
+        rating_sum: 25,
+        review_count: 3,
+        created_ms: 1_600_030_000_000,
+    };
+    for sort in BrowseSort::ALL {
+        for after in [None, Some(BrowseCursor::after(&middle, sort))] {
+            let plan = store
+                .browse_plan(&BrowseQuery {
+                    sort,
+                    after,
+                    limit: 24,
+                    ..BrowseQuery::default()
+                })
+                .await
+                .unwrap();
+            println!("plan {sort:?}: {}", plan.join(" | "));
+        }
+    }
+    let searches = [
+        "godfather",
+        "the godfather",
+        "godf",
+        "amelie",
+        "love",
+        "night",
+        "a",
+        "th",
+        "x y",
+        "tom hanks",
+        "müller",
+        "star wars",
+        "godfater",
+        "shawshenk redemption",
+        "midnigt runer",
+        "zzqx",
+    ];
+    let report = conformance::time_catalog_queries(Arc::new(store), &searches).await;
+    println!("{report}");
+}

@@ -5,7 +5,10 @@
 //! of failing with `SQLITE_BUSY`, and a read-then-write transaction can never lose its snapshot.
 //! Readers run in parallel on their own connections.
 
+mod catalog;
 mod devices;
+mod import;
+mod lists;
 mod media;
 mod movies;
 mod reviews;
@@ -151,6 +154,13 @@ impl SqliteStore {
                 });
             }
         }
+        // Films from before the search migration get their search rows (folded in Rust).
+        catalog::index_films_without_search_rows(&write)
+            .await
+            .map_err(|e| OpenError::Migrate {
+                path: label.to_owned(),
+                source: sqlx::migrate::MigrateError::Execute(e),
+            })?;
         let readers = std::thread::available_parallelism()
             .map_or(4, |n| n.get() as u32 * 2)
             .max(4);

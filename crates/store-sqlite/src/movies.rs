@@ -8,10 +8,10 @@ use marquee_store::{Credit, Movie, MovieStore, StoreError, StoreResult};
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
-const MOVIE_COLUMNS: &str = "id, slug, title, original_title, year, runtime_minutes, synopsis, \
+pub(crate) const MOVIE_COLUMNS: &str = "id, slug, title, original_title, year, runtime_minutes, synopsis, \
     content_rating, language, poster, created_ms, updated_ms, members_only";
 
-fn movie_row(row: &SqliteRow) -> Result<Movie, sqlx::Error> {
+pub(crate) fn movie_row(row: &SqliteRow) -> Result<Movie, sqlx::Error> {
     Ok(Movie {
         id: MovieId(row.try_get(0)?),
         slug: row.try_get(1)?,
@@ -33,7 +33,10 @@ fn movie_row(row: &SqliteRow) -> Result<Movie, sqlx::Error> {
 }
 
 /// Fills in genres and credits, in their stored order.
-async fn load_details(conn: &mut SqliteConnection, movie: &mut Movie) -> Result<(), sqlx::Error> {
+pub(crate) async fn load_details(
+    conn: &mut SqliteConnection,
+    movie: &mut Movie,
+) -> Result<(), sqlx::Error> {
     movie.genres =
         sqlx::query_scalar("SELECT name FROM movie_genres WHERE movie_id = ? ORDER BY position")
             .bind(movie.id.0)
@@ -161,6 +164,9 @@ impl MovieStore for SqliteStore {
         write_details(&mut tx, MovieId(id), draft)
             .await
             .map_err(db_err)?;
+        crate::catalog::refresh_search(&mut tx, &[id])
+            .await
+            .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         self.movie_by_id(MovieId(id))
             .await?
@@ -190,6 +196,9 @@ impl MovieStore for SqliteStore {
             return Err(StoreError::NotFound("film"));
         }
         write_details(&mut tx, id, draft).await.map_err(db_err)?;
+        crate::catalog::refresh_search(&mut tx, &[id.0])
+            .await
+            .map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         self.movie_by_id(id)
             .await?

@@ -44,3 +44,25 @@ pub(crate) fn user(row: &SqliteRow) -> Result<User, sqlx::Error> {
         created_ms: row.try_get(4)?,
     })
 }
+
+/// Columns [`card`] expects, with `m` the movies table; `card` reads them from `offset` on.
+pub(crate) const CARD_COLUMNS: &str = "m.id, m.slug, m.title, m.year, m.runtime_minutes, \
+    m.poster, m.rating_count, m.rating_sum, m.review_count, m.created_ms";
+
+pub(crate) fn card(
+    row: &SqliteRow,
+    offset: usize,
+) -> Result<marquee_store::MovieCard, sqlx::Error> {
+    Ok(marquee_store::MovieCard {
+        id: MovieId(row.try_get(offset)?),
+        slug: row.try_get(offset + 1)?,
+        title: row.try_get(offset + 2)?,
+        year: row.try_get::<Option<i64>, _>(offset + 3)?.map(|y| y as u16),
+        runtime_minutes: row.try_get::<Option<i64>, _>(offset + 4)?.map(|m| m as u16),
+        poster: row.try_get(offset + 5)?,
+        rating_count: row.try_get::<i64, _>(offset + 6)? as u64,
+        rating_sum: row.try_get::<i64, _>(offset + 7)? as u64,
+        review_count: row.try_get::<i64, _>(offset + 8)? as u64,
+        created_ms: row.try_get(offset + 9)?,
+    })
+}

@@ -111,8 +111,9 @@ impl Transfer for SqliteStore {
         Ok(n as u64)
     }
 
-    // INTEGER PRIMARY KEY picks max(id) + 1 by itself.
+    // INTEGER PRIMARY KEY picks max(id) + 1 by itself. The search rows are not copied: they
+    // derive from the copied films and credits, and are rebuilt from them here.
     async fn finish_import(&self) -> StoreResult<()> {
-        Ok(())
+        self.rebuild_search_index().await.map(|_| ())
     }
 }

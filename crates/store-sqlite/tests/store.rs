@@ -1,7 +1,11 @@
 //! The SQLite backend: the shared conformance suite on a real SQLite file per test, plus the
 //! checks that only make sense for SQLite (journal mode, schema versions, query plans).
 
-use marquee_store::{Backend, Store};
+use marquee_domain::MovieId;
+use marquee_store::{
+    Backend, BrowseCursor, BrowseFilter, BrowseQuery, BrowseSort, CatalogStore, MovieCard,
+    MovieStore, SearchMatch, SearchTerms, Store,
+};
 use marquee_store_sqlite::SqliteStore;
 use std::sync::Arc;
 
@@ -81,4 +85,219 @@ async fn the_helpful_order_is_read_from_its_index_not_sorted() {
         );
         assert!(!text.contains("TEMP B-TREE"), "{text}");
     }
+}
+
+fn card_for_cursor() -> MovieCard {
+    MovieCard {
+        id: MovieId(500),
+        slug: "m".into(),
+        title: "Middle".into(),
+        year: Some(1990),
+        runtime_minutes: Some(100),
+        poster: None,
+        rating_count: 7,
+        rating_sum: 25,
+        review_count: 3,
+        created_ms: 1_700_000_000_000,
+    }
+}
+
+#[tokio::test]
+async fn every_browse_order_and_every_page_is_read_from_its_index_not_sorted() {
+    let (store, _dir) = fresh_sqlite().await;
+    let indexes = [
+        (BrowseSort::Title, "movies_by_title"),
+        (BrowseSort::Year, "movies_by_year"),
+        (BrowseSort::Rating, "movies_by_rating"),
+        (BrowseSort::Reviews, "movies_by_reviews"),
+        (BrowseSort::Added, "movies_by_added"),
+    ];
+    let filtered = BrowseFilter {
+        genre: Some("Drama".into()),
+        year_min: Some(1980),
+        runtime_max: Some(120),
+        min_rating: Some(3.5),
+        ..BrowseFilter::default()
+    };
+    for (sort, index) in indexes {
+        let cursor = BrowseCursor::after(&card_for_cursor(), sort);
+        for (after, filter) in [
+            (None, BrowseFilter::default()),
+            (Some(cursor.clone()), BrowseFilter::default()),
+            (Some(cursor), filtered.clone()),
+        ] {
+            let deep = after.is_some();
+            let query = BrowseQuery {
+                filter,
+                sort,
+                after,
+                limit: 24,
+            };
+            let plan = store.browse_plan(&query).await.unwrap();
+            let main = &plan[0];
+            let text = plan.join(" | ");
+            if deep {
+                // A later page starts at the cursor in the index, not at its beginning.
+                assert!(
+                    main.starts_with(&format!("SEARCH m USING INDEX {index} (")),
+                    "{sort:?}: {text}"
+                );
+            } else {
+                assert_eq!(
+                    main,
+                    &format!("SCAN m USING INDEX {index}"),
+                    "{sort:?}: {text}"
+                );
+            }
+            assert!(!text.contains("TEMP B-TREE"), "{sort:?}: {text}");
+        }
+    }
+}
+
+/// Runs FTS5's own check of each full-text index against `movie_search`.
+async fn check_search_indexes(store: &SqliteStore) {
+    for table in [
+        "movie_search_titles",
+        "movie_search_people",
+        "movie_search_text",
+        "movie_search_trigrams",
+    ] {
+        sqlx::query(&format!(
+            "INSERT INTO {table} ({table}) VALUES ('integrity-check')"
+        ))
+        .execute(store.write_pool())
+        .await
+        .unwrap_or_else(|e| panic!("{table}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn the_full_text_indexes_follow_every_write_and_films_from_before_search_are_indexed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("t.db");
+    let store = SqliteStore::open(&path).await.unwrap();
+    let mut draft = sample("amelie", "Amélie");
+    let a = store.create_movie(&draft).await.unwrap();
+    store
+        .create_movie(&sample("la-haine", "La Haine"))
+        .await
+        .unwrap();
+    check_search_indexes(&store).await;
+    draft.title = marquee_domain::Title::parse("Amélie Poulain").unwrap();
+    store.update_movie(a.id, &draft).await.unwrap();
+    check_search_indexes(&store).await;
+    store.delete_movie(a.id).await.unwrap();
+    check_search_indexes(&store).await;
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM movie_search")
+        .fetch_one(store.write_pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "the removed film's search row went with it");
+
+    // A database whose films predate the search tables: opening it builds their rows.
+    sqlx::query("DELETE FROM movie_search")
+        .execute(store.write_pool())
+        .await
+        .unwrap();
+    store.close().await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    let hits = store
+        .search_movies(&SearchTerms::parse("haine"), 10)
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].matched, SearchMatch::Title);
+    check_search_indexes(&store).await;
+    assert_eq!(store.rebuild_search_index().await.unwrap(), 1);
+    check_search_indexes(&store).await;
+}
+
+fn sample(slug: &str, title: &str) -> marquee_domain::MovieDraft {
+    use marquee_domain::*;
+    MovieDraft {
+        slug: Slug::parse(slug).unwrap(),
+        title: Title::parse(title).unwrap(),
+        original_title: None,
+        year: Some(Year::new(2001).unwrap()),
+        runtime: Some(Runtime::from_minutes(122).unwrap()),
+        synopsis: Synopsis::parse("A shy waitress in Montmartre.").unwrap(),
+        genres: vec![Genre::parse("Comedy").unwrap()],
+        directors: vec![PersonName::parse("Jean-Pierre Jeunet").unwrap()],
+        cast: vec![CastMember::new("Audrey Tautou", "Amélie").unwrap()],
+        content_rating: ContentRating::NotRated,
+        language: Language::parse("French").unwrap(),
+    }
+}
+
+/// Browse and search timings on a catalog of 60,000 films (`MARQUEE_BENCH_FILMS` to change the
+/// number; `MARQUEE_BENCH_TITLES=<file>` for real titles, one per line). Prints the query plans
+/// and a report; run with `cargo nextest run -p marquee-store-sqlite --run-ignored only
+/// catalog_timings --no-capture` (a release build gives the figures that matter).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: builds a 60,000-film catalog"]
+async fn catalog_timings() {
+    use marquee_store::conformance;
+    // MARQUEE_BENCH_DB=<file> keeps the catalog for a look with the sqlite3 shell afterwards.
+    let (store, _dir) = match std::env::var("MARQUEE_BENCH_DB") {
+        Ok(path) => (
+            SqliteStore::open(std::path::Path::new(&path))
+                .await
+                .unwrap(),
+            tempfile::tempdir().unwrap(),
+        ),
+        Err(_) => fresh_sqlite().await,
+    };
+    let n: usize = std::env::var("MARQUEE_BENCH_FILMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60_000);
+    let titles = match std::env::var("MARQUEE_BENCH_TITLES") {
+        Ok(path) => std::fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .take(n)
+            .map(str::to_owned)
+            .collect(),
+        Err(_) => conformance::synthetic_titles(n),
+    };
+    let t = std::time::Instant::now();
+    conformance::fill_catalog_for_benchmarks(&store, &titles).await;
+    println!(
+        "filled {} films in {:.1} s",
+        titles.len(),
+        t.elapsed().as_secs_f64()
+    );
+    for sort in BrowseSort::ALL {
+        let after = Some(BrowseCursor::after(&card_for_cursor(), sort));
+        let plan = store
+            .browse_plan(&BrowseQuery {
+                sort,
+                after,
+                limit: 24,
+                ..BrowseQuery::default()
+            })
+            .await
+            .unwrap();
+        println!("plan {sort:?}: {}", plan.join(" | "));
+    }
+    let searches = [
+        "godfather",
+        "the godfather",
+        "godf",
+        "amelie",
+        "love",
+        "night",
+        "a",
+        "th",
+        "x y",
+        "tom hanks",
+        "müller",
+        "star wars",
+        "godfater",
+        "shawshenk redemption",
+        "midnigt runer",
+        "zzqx",
+    ];
+    let report = conformance::time_catalog_queries(Arc::new(store), &searches).await;
+    println!("{report}");
 }

@@ -2,19 +2,32 @@
 //! records they return, and the errors they can raise. Handlers only ever see these traits, so a
 //! backend can be swapped without touching a page or an API endpoint.
 
+pub mod catalog;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod devices;
 mod error;
+pub mod import;
+pub mod lists;
 pub mod media;
 mod records;
 pub mod transfer;
 pub mod votes;
 
+pub use catalog::{
+    BrowseCursor, BrowseFilter, BrowseQuery, BrowseSort, CatalogStore, CreditRole, CursorKey,
+    MovieCard, PersonCredit, SearchHit, SearchMatch, SearchTerms,
+};
 pub use devices::{
     DeviceCode, DeviceCodeState, DeviceDecision, DevicePoll, DeviceStore, NewDeviceCode,
 };
 pub use error::StoreError;
+pub use import::{
+    ExternalRating, FilmOutcome, ImportCounts, ImportFilm, ImportRating, ImportStore, ImportUser,
+};
+pub use lists::{
+    Day, DiaryEntry, LeavingReviews, ListStore, NewDiaryEntry, RatedFilm, WatchlistEntry,
+};
 pub use media::{
     Job, JobState, MediaRecord, MediaStore, NewMedia, PlaybackPosition, SubtitleRecord,
 };
@@ -221,12 +234,32 @@ pub trait Backend: Send + Sync {
 
 /// Everything a backend offers.
 pub trait Store:
-    MovieStore + ReviewStore + UserStore + MediaStore + DeviceStore + Backend + Transfer + 'static
+    MovieStore
+    + CatalogStore
+    + ReviewStore
+    + UserStore
+    + MediaStore
+    + DeviceStore
+    + ImportStore
+    + ListStore
+    + Backend
+    + Transfer
+    + 'static
 {
 }
 
 impl<
-    T: MovieStore + ReviewStore + UserStore + MediaStore + DeviceStore + Backend + Transfer + 'static,
+    T: MovieStore
+        + CatalogStore
+        + ReviewStore
+        + UserStore
+        + MediaStore
+        + DeviceStore
+        + ImportStore
+        + ListStore
+        + Backend
+        + Transfer
+        + 'static,
 > Store for T
 {
 }

@@ -279,6 +279,43 @@ pub const TABLES: &[Table] = &[
         key: &["id"],
         serial: true,
     },
+    Table {
+        name: "movie_keys",
+        columns: &[("key", Text), ("movie_id", Int), ("fingerprint", Text)],
+        key: &["key"],
+        serial: false,
+    },
+    Table {
+        name: "movie_external_ratings",
+        columns: &[
+            ("movie_id", Int),
+            ("source", Text),
+            ("tenths", Int),
+            ("votes", Int),
+        ],
+        key: &["movie_id", "source"],
+        serial: false,
+    },
+    Table {
+        name: "watchlist",
+        columns: &[("user_id", Int), ("movie_id", Int), ("added_ms", Int)],
+        key: &["user_id", "movie_id"],
+        serial: false,
+    },
+    Table {
+        name: "diary",
+        columns: &[
+            ("id", Int),
+            ("user_id", Int),
+            ("movie_id", Int),
+            ("watched_on", Text),
+            ("rewatch", Bool),
+            ("stars", Int),
+            ("created_ms", Int),
+        ],
+        key: &["id"],
+        serial: true,
+    },
 ];
 
 /// Raw row access for copying a whole database. Rows are plain values in `table.columns` order.

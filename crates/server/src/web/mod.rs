@@ -14,7 +14,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::routing::{get, post};
-use pages::{accounts, admin, admin_media, devices, jobs, movies, watch};
+use pages::{accounts, admin, admin_media, browse, devices, jobs, lists, movies, watch};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 async fn not_found() -> AppError {
@@ -31,7 +31,11 @@ async fn healthz() -> &'static str {
 
 fn pages() -> Router<AppState> {
     Router::new()
-        .route("/", get(movies::list_movies))
+        .route("/", get(browse::home))
+        .route("/movies", get(browse::browse))
+        .route("/search", get(browse::search))
+        .route("/people/{name}", get(browse::person))
+        .route("/about/ratings", get(browse::about_ratings))
         .route("/movies/{slug}", get(movies::show_movie))
         .route("/movies/{slug}/reviews", get(movies::list_reviews))
         .route("/movies/{slug}/rating", post(movies::save_rating))
@@ -57,6 +61,20 @@ fn pages() -> Router<AppState> {
             get(accounts::show_tokens).post(accounts::create_token),
         )
         .route("/account/tokens/{id}/delete", post(accounts::delete_token))
+        // A viewer's lists, profiles and data (pages/lists.rs).
+        .route("/movies/{slug}/watchlist", post(lists::add_to_watchlist))
+        .route(
+            "/movies/{slug}/watchlist/remove",
+            post(lists::remove_from_watchlist),
+        )
+        .route("/movies/{slug}/diary", post(lists::log_viewing))
+        .route("/watchlist", get(lists::show_watchlist))
+        .route("/diary", get(lists::show_diary))
+        .route("/diary/{id}/delete", post(lists::delete_diary_entry))
+        .route("/users/{username}", get(lists::show_profile))
+        .route("/account/export", get(lists::export_data))
+        .route("/account/delete", post(lists::delete_account))
+        .route("/account/deleted", get(lists::account_deleted))
         .route("/admin/movies", get(admin::list_movies))
         .route(
             "/admin/movies/new",

@@ -15,8 +15,9 @@ use marquee_media::ByteRange;
 use marquee_media::content_type::WEBVTT;
 use marquee_media::http_date::format_http_date;
 use marquee_media::subtitles::SubtitleLang;
-use marquee_media_store::{MediaKey, ObjectMeta, StorageError};
+use marquee_media_store::{ChosenRange, MediaKey, ObjectMeta, RangeBytes, StorageError};
 use marquee_store::{MediaRecord, Movie, User};
+use std::ops::Range;
 
 /// The film and its media, or 404; 401 when the viewer may not watch it; 403 when the request's
 /// query carries a stream signature (`?u=…&exp=…&sig=…`) that is wrong or expired.
@@ -97,7 +98,8 @@ pub async fn subtitles(
 }
 
 /// Answers GET or HEAD for one stored object: validators, conditional GET, and a single byte
-/// range (or the whole object), streamed in pieces straight from the storage.
+/// range (or the whole object), read by the storage in the same step as the object's metadata:
+/// a small range in one buffer, a large one streamed in pieces.
 pub async fn serve_object(
     state: &AppState,
     key: &MediaKey,
@@ -105,18 +107,32 @@ pub async fn serve_object(
     method: &Method,
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
-    let meta = state
+    let conditions = Conditions::of(method, headers);
+    let choose = {
+        let conditions = conditions.clone();
+        Box::new(move |meta: &ObjectMeta| conditions.body_range(meta))
+    };
+    let ChosenRange { meta, bytes } = state
         .media
-        .head(key)
+        .get_chosen_range(key, choose)
         .await
         .map_err(storage_error)?
         .ok_or(AppError::NotFound("media file"))?;
-    let etag = format!("\"{}\"", meta.etag.trim_matches('"'));
+    let answer = conditions.answer(&meta);
+    if let Answer::Unsatisfiable = answer {
+        let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+        set(
+            res.headers_mut(),
+            header::CONTENT_RANGE,
+            &format!("bytes */{}", meta.size),
+        );
+        return Ok(res);
+    }
     let mut res = Response::new(Body::empty());
     let h = res.headers_mut();
     set(h, header::CONTENT_TYPE, content_type);
     set(h, header::ACCEPT_RANGES, "bytes");
-    set(h, header::ETAG, &etag);
+    set(h, header::ETAG, &quoted_etag(&meta));
     set(
         h,
         header::LAST_MODIFIED,
@@ -125,58 +141,105 @@ pub async fn serve_object(
     // Each upload gets a new key, so a key's bytes never change; `private` because a film may be
     // for signed-in viewers only.
     set(h, header::CACHE_CONTROL, "private, max-age=86400");
-
-    if not_modified(headers, &etag) {
+    let Answer::Bytes { range, len, .. } = answer else {
         *res.status_mut() = StatusCode::NOT_MODIFIED;
         return Ok(res);
-    }
-    let range = ByteRange::for_request(
-        header_str(headers, header::RANGE),
-        header_str(headers, header::IF_RANGE),
-        Some(&etag),
-        Some(meta.last_modified),
-        meta.size,
-    );
-    let (status, start, len) = match range {
-        ByteRange::Unsatisfiable => {
-            let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
-            set(
-                res.headers_mut(),
-                header::CONTENT_RANGE,
-                &format!("bytes */{}", meta.size),
-            );
-            return Ok(res);
-        }
-        ByteRange::Full => (StatusCode::OK, 0, meta.size),
-        ByteRange::Partial { start, .. } => {
-            let cr = range.content_range(meta.size).unwrap_or_default();
-            set(res.headers_mut(), header::CONTENT_RANGE, &cr);
-            (StatusCode::PARTIAL_CONTENT, start, range.len(meta.size))
-        }
     };
-    *res.status_mut() = status;
-    set(res.headers_mut(), header::CONTENT_LENGTH, &len.to_string());
-    if method == Method::HEAD || len == 0 {
-        return Ok(res);
+    if let Some(cr) = range.content_range(meta.size) {
+        set(res.headers_mut(), header::CONTENT_RANGE, &cr);
+        *res.status_mut() = StatusCode::PARTIAL_CONTENT;
     }
-    *res.body_mut() = body(state, key, &meta, start, len).await?;
+    set(res.headers_mut(), header::CONTENT_LENGTH, &len.to_string());
+    *res.body_mut() = match bytes {
+        // A body that is one buffer costs hyper less than a stream of one chunk.
+        Some(RangeBytes::Whole(bytes)) => Body::from(bytes),
+        Some(RangeBytes::Stream(stream)) => {
+            Body::from_stream(stream.map_err(std::io::Error::other))
+        }
+        // HEAD, or nothing to send.
+        None => Body::empty(),
+    };
     Ok(res)
 }
 
-async fn body(
-    state: &AppState,
-    key: &MediaKey,
-    meta: &ObjectMeta,
-    start: u64,
-    len: u64,
-) -> Result<Body, AppError> {
-    let end = (start + len).min(meta.size);
-    let stream = state
-        .media
-        .get_range(key, start..end)
-        .await
-        .map_err(storage_error)?;
-    Ok(Body::from_stream(stream.map_err(std::io::Error::other)))
+/// The parts of a request that decide the answer, owned so that the storage can apply them to
+/// the object's metadata where it reads the object (on a blocking thread next to the file).
+#[derive(Debug, Clone)]
+struct Conditions {
+    head: bool,
+    range: Option<String>,
+    if_range: Option<String>,
+    if_none_match: Option<String>,
+}
+
+/// What to answer, from the request's conditions and the object's metadata.
+enum Answer {
+    NotModified,
+    Unsatisfiable,
+    /// 200 (`ByteRange::Full`) or 206 with `len` bytes from `start`.
+    Bytes {
+        range: ByteRange,
+        start: u64,
+        len: u64,
+    },
+}
+
+impl Conditions {
+    fn of(method: &Method, headers: &HeaderMap) -> Self {
+        let owned = |name| header_str(headers, name).map(str::to_owned);
+        Self {
+            head: method == Method::HEAD,
+            range: owned(header::RANGE),
+            if_range: owned(header::IF_RANGE),
+            if_none_match: owned(header::IF_NONE_MATCH),
+        }
+    }
+
+    fn answer(&self, meta: &ObjectMeta) -> Answer {
+        let etag = quoted_etag(meta);
+        if self
+            .if_none_match
+            .as_deref()
+            .is_some_and(|v| not_modified(v, &etag))
+        {
+            return Answer::NotModified;
+        }
+        let range = ByteRange::for_request(
+            self.range.as_deref(),
+            self.if_range.as_deref(),
+            Some(&etag),
+            Some(meta.last_modified),
+            meta.size,
+        );
+        match range {
+            ByteRange::Unsatisfiable => Answer::Unsatisfiable,
+            ByteRange::Full => Answer::Bytes {
+                range,
+                start: 0,
+                len: meta.size,
+            },
+            ByteRange::Partial { start, .. } => Answer::Bytes {
+                range,
+                start,
+                len: range.len(meta.size),
+            },
+        }
+    }
+
+    /// The bytes the answer's body holds: none for a HEAD, a 304, a 416 or an empty body.
+    fn body_range(&self, meta: &ObjectMeta) -> Option<Range<u64>> {
+        match self.answer(meta) {
+            Answer::Bytes { start, len, .. } if !self.head && len > 0 => {
+                Some(start..(start + len).min(meta.size))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The object's ETag as a header value: its strong validator in quotes.
+fn quoted_etag(meta: &ObjectMeta) -> String {
+    format!("\"{}\"", meta.etag.trim_matches('"'))
 }
 
 fn set(h: &mut HeaderMap, name: header::HeaderName, value: &str) {
@@ -189,11 +252,9 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// `If-None-Match` naming the current version (weak comparison, as RFC 9110 asks for it).
-fn not_modified(headers: &HeaderMap, etag: &str) -> bool {
-    let Some(value) = header_str(headers, header::IF_NONE_MATCH) else {
-        return false;
-    };
+/// An `If-None-Match` value naming the current version (weak comparison, as RFC 9110 asks
+/// for it).
+fn not_modified(value: &str, etag: &str) -> bool {
     value
         .split(',')
         .map(str::trim)

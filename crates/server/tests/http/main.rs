@@ -4,11 +4,14 @@
 mod accounts;
 mod admin;
 mod api;
+mod browse;
 mod cli;
 mod devices;
 mod helpers;
 mod hls;
+mod imports;
 mod instances;
+mod lists;
 mod media;
 mod migrate;
 mod pages;

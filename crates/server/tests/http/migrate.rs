@@ -103,6 +103,43 @@ async fn demo_sqlite(dir: &std::path::Path) -> String {
             .is_some()
     );
     store.renew_job(job.id, "w", 0.25, 5, 1000).await.unwrap();
+    // A viewer's lists.
+    use marquee_store::ListStore;
+    store.add_to_watchlist(ada.id, film.id, 3).await.unwrap();
+    store
+        .add_diary_entry(
+            ada.id,
+            &marquee_store::NewDiaryEntry {
+                movie: film.id,
+                watched_on: marquee_store::Day::parse("2024-05-31").unwrap(),
+                rewatch: true,
+                stars: None,
+                now_ms: 3,
+            },
+        )
+        .await
+        .unwrap();
+    // Where an imported film came from, and another site's rating of it.
+    use marquee_store::ImportStore;
+    let mut draft = film_draft_for_import();
+    draft.slug = marquee_domain::Slug::parse("brazil-1985").unwrap();
+    store
+        .import_films(
+            &[marquee_store::ImportFilm {
+                key: "imdb:tt0088846".into(),
+                other_keys: vec!["movielens:1199".into()],
+                draft,
+                fingerprint: "f".into(),
+                external_rating: Some(marquee_store::ExternalRating {
+                    source: "imdb".into(),
+                    tenths: 79,
+                    votes: 210_000,
+                }),
+            }],
+            4,
+        )
+        .await
+        .unwrap();
     for t in TABLES {
         assert!(
             store.count_rows(t).await.unwrap() > 0,
@@ -267,4 +304,21 @@ async fn sqlite_to_postgres_and_back_survives_an_interruption_without_duplicates
         .unwrap();
     let work = back.movie_by_slug("the-work").await.unwrap().unwrap();
     assert_eq!(back.movie_stats(work.id).await.unwrap().rating_count, 11);
+}
+
+fn film_draft_for_import() -> marquee_domain::MovieDraft {
+    use marquee_domain::*;
+    MovieDraft {
+        slug: Slug::parse("brazil-1985").unwrap(),
+        title: Title::parse("Brazil").unwrap(),
+        original_title: None,
+        year: Some(Year::new(1985).unwrap()),
+        runtime: Some(Runtime::from_minutes(142).unwrap()),
+        synopsis: Synopsis::parse("A clerk dreams.").unwrap(),
+        genres: vec![Genre::parse("Comedy").unwrap()],
+        directors: vec![PersonName::parse("Terry Gilliam").unwrap()],
+        cast: vec![],
+        content_rating: ContentRating::R,
+        language: Language::parse("English").unwrap(),
+    }
 }

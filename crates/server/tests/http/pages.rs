@@ -38,7 +38,7 @@ async fn the_title_page_shows_what_a_store_page_shows() {
         "This film is not available to watch yet.",
         "About this movie",
         "Four days inside Folsom State Prison.",
-        "Jairus McLeary, Gethin Aldous",
+        "Directors Jairus McLeary , Gethin Aldous",
         "Chris Dowd as Himself",
         "Most helpful reviews",
         "Did you find this helpful?",

@@ -1,8 +1,11 @@
 //! The versioned JSON API under `/api/v1`, and its OpenAPI 3.1 description generated from the
 //! handlers' annotations, so the document can not drift from the code.
 
+mod account;
+mod browse;
 mod devices;
 mod jobs;
+mod lists;
 mod movies;
 mod playback;
 mod ratings;
@@ -23,7 +26,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         Authenticate with a personal access token (`Authorization: Bearer mq_…`), or with the session cookie from \
         `POST /api/v1/sessions` plus its CSRF token in `X-CSRF-Token` on every write."),
     paths(
-        movies::list_movies, movies::get_movie, movies::list_reviews,
+        browse::list_movies, browse::search, browse::suggest, browse::list_genres, browse::get_person,
+        movies::get_movie, movies::list_reviews,
         ratings::get_rating, ratings::put_rating, ratings::delete_rating, ratings::put_review, ratings::delete_review,
         ratings::put_vote, ratings::delete_vote,
         playback::playback, playback::progress,
@@ -31,6 +35,10 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
         sessions::create_session, sessions::delete_session, sessions::me,
         sessions::list_tokens, sessions::create_token, sessions::delete_token,
         devices::request_device_code, devices::exchange_device_code,
+        lists::list_watchlist, lists::get_watchlist_entry, lists::put_watchlist_entry, lists::delete_watchlist_entry,
+        lists::list_diary, lists::create_diary_entry, lists::delete_diary_entry,
+        lists::get_profile, lists::list_user_ratings,
+        account::export, account::delete_me,
     ),
     components(schemas(Problem, FieldProblem)),
     modifiers(&SecurityAddon)
@@ -70,7 +78,11 @@ async fn method_not_allowed() -> ApiError {
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/openapi.json", get(openapi_json))
-        .route("/api/v1/movies", get(movies::list_movies))
+        .route("/api/v1/movies", get(browse::list_movies))
+        .route("/api/v1/search", get(browse::search))
+        .route("/api/v1/search/suggest", get(browse::suggest))
+        .route("/api/v1/genres", get(browse::list_genres))
+        .route("/api/v1/people/{name}", get(browse::get_person))
         .route("/api/v1/movies/{id}", get(movies::get_movie))
         .route("/api/v1/movies/{id}/reviews", get(movies::list_reviews))
         .route("/api/v1/movies/{id}/playback", get(playback::playback))
@@ -106,6 +118,29 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/tokens/{id}",
             axum::routing::delete(sessions::delete_token),
+        )
+        // The caller's lists, data and account; members' profiles (lists.rs, account.rs).
+        .route("/api/v1/me", axum::routing::delete(account::delete_me))
+        .route("/api/v1/me/export", get(account::export))
+        .route("/api/v1/me/watchlist", get(lists::list_watchlist))
+        .route(
+            "/api/v1/me/watchlist/{movie_id}",
+            get(lists::get_watchlist_entry)
+                .put(lists::put_watchlist_entry)
+                .delete(lists::delete_watchlist_entry),
+        )
+        .route(
+            "/api/v1/me/diary",
+            get(lists::list_diary).post(lists::create_diary_entry),
+        )
+        .route(
+            "/api/v1/me/diary/{id}",
+            axum::routing::delete(lists::delete_diary_entry),
+        )
+        .route("/api/v1/users/{username}", get(lists::get_profile))
+        .route(
+            "/api/v1/users/{username}/ratings",
+            get(lists::list_user_ratings),
         )
         .route("/api/v1/{*rest}", axum::routing::any(not_found))
         .method_not_allowed_fallback(method_not_allowed)

@@ -32,42 +32,6 @@ pub(super) async fn load_movie(
         .ok_or(AppError::NotFound("film"))?)
 }
 
-/// List films by title.
-#[utoipa::path(get, path = "/api/v1/movies", tag = "movies", params(MovieListQuery),
-    responses((status = 200, body = MovieListResponse), (status = 400, body = Problem, content_type = "application/problem+json")))]
-pub async fn list_movies(
-    State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<MovieListQuery>,
-) -> ApiResult<Json<MovieListResponse>> {
-    let limit = page_limit(q.limit, 50)?;
-    let after = match q.after.as_deref() {
-        None | Some("") => None,
-        Some(a) => {
-            let id = a.parse::<i64>().map_err(|_| {
-                AppError::BadRequest("`after` is not a cursor from this list".into())
-            })?;
-            let m = state
-                .store
-                .movie_by_id(MovieId(id))
-                .await?
-                .ok_or_else(|| AppError::BadRequest("`after` names no film".into()))?;
-            Some((m.title, m.id))
-        }
-    };
-    let mut movies = state
-        .store
-        .list_movies(after.as_ref().map(|(t, i)| (t.as_str(), *i)), limit + 1)
-        .await?;
-    let next = (movies.len() > limit as usize).then(|| {
-        movies.truncate(limit as usize);
-        movies.last().map_or(String::new(), |m| m.id.0.to_string())
-    });
-    Ok(Json(MovieListResponse {
-        items: movies.iter().map(MovieSummary::from).collect(),
-        next,
-    }))
-}
-
 /// One film with its rating aggregates.
 #[utoipa::path(get, path = "/api/v1/movies/{id}", tag = "movies", params(("id" = i64, Path, description = "Film id")),
     responses((status = 200, body = MovieResponse), (status = 404, body = Problem, content_type = "application/problem+json")))]

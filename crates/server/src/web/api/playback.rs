@@ -124,7 +124,7 @@ pub struct ProgressResponse {
 }
 
 /// Report where the player is: every ~10 s while playing, and on pause or leaving. Past 90 % of
-/// the film it counts as watched.
+/// the film it counts as watched, and today's diary gets an entry for it (once per day).
 #[utoipa::path(put, path = "/api/v1/movies/{id}/progress", tag = "playback", params(("id" = i64, Path, description = "Film id")),
     request_body = ProgressRequest, security(("bearer" = []), ("session" = [])),
     responses((status = 200, body = ProgressResponse), (status = 401, body = crate::error::Problem, content_type = "application/problem+json"),
@@ -160,6 +160,11 @@ pub async fn progress(
             now_ms(),
         )
         .await?;
+    // Past 90 %: the film goes in today's diary (once per film and day). The position is saved
+    // whatever happens there, so a failure is logged rather than failing the report.
+    if let Err(e) = crate::lists::log_finished_playback(&state, &user, &p).await {
+        tracing::warn!(movie.id = id, user.id = %user.id, error = %e, "could not log a finished film in the diary");
+    }
     Ok(Json(ProgressResponse {
         position_ms: p.position_ms,
         duration_ms: p.duration_ms,

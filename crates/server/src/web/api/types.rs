@@ -52,39 +52,6 @@ impl From<&MovieStats> for StatsResponse {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct MovieSummary {
-    pub id: i64,
-    pub slug: String,
-    pub title: String,
-    pub year: Option<u16>,
-    pub runtime_minutes: Option<u16>,
-    pub genres: Vec<String>,
-    /// The title page.
-    pub url: String,
-}
-
-impl From<&Movie> for MovieSummary {
-    fn from(m: &Movie) -> Self {
-        Self {
-            id: m.id.0,
-            slug: m.slug.clone(),
-            title: m.title.clone(),
-            year: m.year,
-            runtime_minutes: m.runtime_minutes,
-            genres: m.genres.clone(),
-            url: format!("/movies/{}", m.slug),
-        }
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct MovieListResponse {
-    pub items: Vec<MovieSummary>,
-    /// Pass as `after` for the next page; `null` on the last.
-    pub next: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
 pub struct MovieResponse {
     pub id: i64,
     pub slug: String,
@@ -195,15 +162,6 @@ pub struct ReviewListQuery {
     /// The `next` cursor of the previous page.
     pub after: Option<String>,
     /// Page size, 1–100 (default 20).
-    pub limit: Option<u32>,
-}
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct MovieListQuery {
-    /// The `next` cursor of the previous page.
-    pub after: Option<String>,
-    /// Page size, 1–100 (default 50).
     pub limit: Option<u32>,
 }
 

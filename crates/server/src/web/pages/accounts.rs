@@ -3,6 +3,7 @@
 use crate::accounts;
 use crate::auth::{self, ANON_COOKIE, SESSION_COOKIE};
 use crate::error::{AppError, PageResult};
+use crate::render::lists::DeleteAccountView;
 use crate::render::{self, Chrome, SignInPage, SignUpPage, TokenRow, TokensPage};
 use crate::state::AppState;
 use crate::web::extract::{ClientAddr, PageUser, local_path, urlencode};
@@ -256,6 +257,27 @@ async fn tokens_page(
     error: Option<String>,
     status: StatusCode,
 ) -> PageResult<Response> {
+    account_page(
+        state,
+        pu,
+        new_token,
+        error,
+        DeleteAccountView::default(),
+        status,
+    )
+    .await
+}
+
+/// The account page (tokens, links to the viewer's lists and data, and the "Delete account"
+/// form as given).
+pub(crate) async fn account_page(
+    state: &AppState,
+    pu: &PageUser,
+    new_token: Option<String>,
+    error: Option<String>,
+    delete: DeleteAccountView,
+    status: StatusCode,
+) -> PageResult<Response> {
     let tokens = state.store.list_tokens(pu.user.id).await?;
     let page = TokensPage {
         chrome: Chrome::for_user(Some(&pu.user), pu.viewer.csrf_token.clone()),
@@ -273,6 +295,7 @@ async fn tokens_page(
             .collect(),
         new_token,
         error,
+        delete,
     };
     Ok(with_cookie(
         (status, render::page(&page)?).into_response(),

@@ -4,7 +4,9 @@
 pub mod accounts;
 pub mod admin;
 pub mod admin_media;
+pub mod browse;
 pub mod devices;
 pub mod jobs;
+pub mod lists;
 pub mod movies;
 pub mod watch;

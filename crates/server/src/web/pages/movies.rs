@@ -5,8 +5,8 @@ use crate::cache::{CachedPage, Ticket, TitleData};
 use crate::error::{AppError, PageResult};
 use crate::ratings;
 use crate::render::{
-    self, Chrome, ContinueView, FilmLink, HomePage, MovieView, RatingFormView, ReviewView,
-    ReviewsPage, SortOption, StatsView, TitlePage,
+    self, Chrome, MovieView, RatingFormView, ReviewView, ReviewsPage, SortOption, StatsView,
+    TitlePage,
 };
 use crate::state::AppState;
 use crate::web::extract::{PageUser, Viewer, local_path, urlencode};
@@ -15,7 +15,7 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use bytes::Bytes;
-use marquee_domain::{MovieId, ReviewCursor, ReviewFilter, ReviewId, ReviewSort, Stars};
+use marquee_domain::{ReviewCursor, ReviewFilter, ReviewId, ReviewSort, Stars};
 use marquee_store::{Movie, User};
 use serde::Deserialize;
 use std::hash::{Hash, Hasher};
@@ -40,79 +40,7 @@ fn query_or_400<T>(q: Result<Query<T>, QueryRejection>) -> PageResult<T> {
         .map_err(|e| AppError::BadRequest(e.body_text()))
 }
 
-#[derive(Deserialize)]
-pub struct HomeQuery {
-    after: Option<String>,
-}
-
-/// `GET /`: the catalog, by title.
-pub async fn list_movies(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    q: Result<Query<HomeQuery>, QueryRejection>,
-) -> PageResult<Response> {
-    let q = query_or_400(q)?;
-    let after = match q.after.as_deref().map(str::parse::<i64>) {
-        None => None,
-        Some(Ok(id)) => state
-            .store
-            .movie_by_id(MovieId(id))
-            .await?
-            .map(|m| (m.title, m.id)),
-        Some(Err(_)) => return Err(AppError::BadRequest("That page link is not valid.".into())),
-    };
-    let limit = 60;
-    let mut movies = state
-        .store
-        .list_movies(after.as_ref().map(|(t, id)| (t.as_str(), *id)), limit + 1)
-        .await?;
-    let next_url = (movies.len() > limit as usize).then(|| {
-        movies.truncate(limit as usize);
-        format!("/?after={}", movies.last().map_or(0, |m| m.id.0))
-    });
-    let continue_watching = match (&viewer.user, after.is_none()) {
-        (Some(u), true) => continue_watching(&state, u).await?,
-        _ => Vec::new(),
-    };
-    let page = HomePage {
-        continue_watching,
-        chrome: Chrome::for_user(viewer.user.as_ref(), viewer.csrf_token.clone()),
-        movies: movies
-            .iter()
-            .map(|m| FilmLink {
-                slug: m.slug.clone(),
-                title: m.title.clone(),
-                facts_line: render::facts_line(m.year, m.runtime_minutes),
-            })
-            .collect(),
-        next_url,
-    };
-    Ok(html_response(
-        StatusCode::OK,
-        render::page(&page)?.0,
-        viewer.user.is_some(),
-    ))
-}
-
-/// The "Continue watching" shelf.
-async fn continue_watching(state: &AppState, user: &User) -> PageResult<Vec<ContinueView>> {
-    let mut shelf = Vec::new();
-    for p in state.store.continue_watching(user.id, 12).await? {
-        let Some(m) = state.store.movie_by_id(p.movie_id).await? else {
-            continue;
-        };
-        let left = p.duration_ms.saturating_sub(p.position_ms);
-        shelf.push(ContinueView {
-            slug: m.slug,
-            title: m.title,
-            percent: (p.position_ms * 100 / p.duration_ms.max(1)) as u32,
-            left: format!("{} left", marquee_domain::time_fmt::clock(left)),
-        });
-    }
-    Ok(shelf)
-}
-
-async fn find_movie(state: &AppState, slug: &str) -> PageResult<Movie> {
+pub(crate) async fn find_movie(state: &AppState, slug: &str) -> PageResult<Movie> {
     state
         .store
         .movie_by_slug(slug)
@@ -121,7 +49,10 @@ async fn find_movie(state: &AppState, slug: &str) -> PageResult<Movie> {
 }
 
 /// What the title page shows everyone, from the cache or read afresh (and then cached).
-async fn title_data(state: &AppState, slug: &str) -> PageResult<(Ticket, Arc<TitleData>)> {
+pub(crate) async fn title_data(
+    state: &AppState,
+    slug: &str,
+) -> PageResult<(Ticket, Arc<TitleData>)> {
     if let Some(hit) = state.cache.get_data(slug) {
         return Ok(hit);
     }
@@ -155,11 +86,13 @@ async fn title_data(state: &AppState, slug: &str) -> PageResult<(Ticket, Arc<Tit
 }
 
 /// Renders the title page for a viewer (or for everyone signed out, when `viewer` is `None`).
-async fn render_title_page(
+/// `form` and `diary` are the rating and "Log a viewing" forms as sent, when they had errors.
+pub(crate) async fn render_title_page(
     state: &AppState,
     data: &TitleData,
     viewer: Option<(&User, &str)>,
     form: Option<RatingFormView>,
+    diary: Option<crate::render::lists::DiaryFormView>,
 ) -> PageResult<String> {
     let movie = &data.movie;
     let user = viewer.map(|(u, _)| u);
@@ -173,8 +106,14 @@ async fn render_title_page(
             .unwrap_or_default(),
         (None, None) => RatingFormView::default(),
     };
+    // The viewer's own lists: only ever in a signed-in rendering, never in the shared cache.
+    let lists = match user {
+        Some(u) => Some(super::lists::title_lists(state, u, movie, diary).await?),
+        None => None,
+    };
     let return_to = format!("/movies/{}", movie.slug);
     let page = TitlePage {
+        lists,
         chrome: Chrome::for_user(user, viewer.map(|(_, c)| c.to_owned())),
         m: MovieView::new(movie),
         stats: StatsView::new(&data.stats),
@@ -252,6 +191,7 @@ fn cached_response(page: CachedPage, headers: &HeaderMap) -> Response {
 pub async fn show_movie(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
 ) -> PageResult<Response> {
     if Viewer::is_anonymous_request(&headers) {
@@ -259,7 +199,7 @@ pub async fn show_movie(
             return Ok(cached_response(page, &headers));
         }
         let (ticket, data) = title_data(&state, &slug).await?;
-        let html = render_title_page(&state, &data, None, None).await?;
+        let html = render_title_page(&state, &data, None, None, None).await?;
         let page = CachedPage {
             etag: etag_of(&html),
             html: Bytes::from(html),
@@ -269,9 +209,12 @@ pub async fn show_movie(
     }
     let viewer = Viewer::from_request_headers(&headers, &state).await?;
     let (_, data) = title_data(&state, &slug).await?;
+    let diary = super::lists::diary_form_after(uri.query());
     let html = match (&viewer.user, &viewer.csrf_token) {
-        (Some(u), Some(csrf)) => render_title_page(&state, &data, Some((u, csrf)), None).await?,
-        _ => render_title_page(&state, &data, None, None).await?,
+        (Some(u), Some(csrf)) => {
+            render_title_page(&state, &data, Some((u, csrf)), None, diary).await?
+        }
+        _ => render_title_page(&state, &data, None, None, None).await?,
     };
     Ok(html_response(StatusCode::OK, html, true))
 }
@@ -331,7 +274,8 @@ pub async fn save_rating(
             };
             let csrf = viewer.csrf_token.unwrap_or_default();
             let (_, data) = title_data(&state, &slug).await?;
-            let html = render_title_page(&state, &data, Some((&user, &csrf)), Some(form)).await?;
+            let html =
+                render_title_page(&state, &data, Some((&user, &csrf)), Some(form), None).await?;
             Ok(html_response(StatusCode::UNPROCESSABLE_ENTITY, html, true))
         }
     }
