@@ -57,8 +57,10 @@ impl Target {
 }
 
 fn data_set(rel: &str) -> Option<PathBuf> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data")
+    // $MARQUEE_TEST_DATA (set by .ci/run), or the shared folder beside the repository.
+    let path = std::env::var_os("MARQUEE_TEST_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
         .join(rel);
     if path.exists() {
         return Some(path);
