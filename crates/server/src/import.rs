@@ -313,3 +313,48 @@ where
     });
     rx
 }
+
+/// A reader's rows, or its one problem when the file could not be opened at all (a missing
+/// column, an unreadable file): either way the import goes on and reports it.
+pub fn rows_or_problem<I, T>(
+    opened: Result<I, Problem>,
+) -> Box<dyn Iterator<Item = Result<T, Problem>> + Send>
+where
+    I: Iterator<Item = Result<T, Problem>> + Send + 'static,
+    T: Send + 'static,
+{
+    match opened {
+        Ok(rows) => Box::new(rows),
+        Err(p) => Box::new(std::iter::once(Err(p))),
+    }
+}
+
+/// Stores every film a reader yields, in batches; answers which film each source key became
+/// when `remember_ids` (for ratings that refer to films by key).
+pub async fn store_films<I>(
+    store: &dyn Store,
+    label: &'static str,
+    remember_ids: bool,
+    reader: impl FnOnce() -> I + Send + 'static,
+    report: &mut Report,
+) -> anyhow::Result<HashMap<String, marquee_domain::MovieId>>
+where
+    I: Iterator<Item = Result<FilmRecord, Problem>>,
+{
+    let bar = progress(label, None);
+    let mut films = FilmWriter::new(store, remember_ids, bar.clone());
+    let mut rx = batches(reader, FILM_BATCH);
+    while let Some(batch) = rx.recv().await {
+        for item in batch {
+            match item {
+                Ok(record) => {
+                    films.push(&record, "", report).await?;
+                }
+                Err(p) => report.problems.push(p),
+            }
+        }
+    }
+    films.flush(report).await?;
+    bar.finish_and_clear();
+    Ok(films.ids)
+}

@@ -1,39 +1,13 @@
 //! Catalogs without ratings of our own: IMDb's public TSV files, and any CSV or JSON catalog
 //! with a column mapping.
 
-use super::{CatalogArgs, FILM_BATCH, FilmWriter, ImdbArgs, Report, batches, progress};
+use super::{
+    CatalogArgs, FILM_BATCH, ImdbArgs, Report, batches, progress, rows_or_problem, store_films,
+};
 use marquee_import::{FilmRecord, Problem};
 use marquee_store::{ExternalRating, ImportCounts, Store};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// Stores every film a reader yields, in batches.
-async fn store_films<I>(
-    store: &dyn Store,
-    label: &'static str,
-    reader: impl FnOnce() -> I + Send + 'static,
-    report: &mut Report,
-) -> anyhow::Result<()>
-where
-    I: Iterator<Item = Result<FilmRecord, Problem>>,
-{
-    let bar = progress(label, None);
-    let mut films = FilmWriter::new(store, false, bar.clone());
-    let mut rx = batches(reader, FILM_BATCH);
-    while let Some(batch) = rx.recv().await {
-        for item in batch {
-            match item {
-                Ok(record) => {
-                    films.push(&record, "", report).await?;
-                }
-                Err(p) => report.problems.push(p),
-            }
-        }
-    }
-    films.flush(report).await?;
-    bar.finish_and_clear();
-    Ok(())
-}
 
 pub async fn imdb(store: &dyn Store, args: &ImdbArgs) -> anyhow::Result<Report> {
     let mut report = Report::default();
@@ -44,6 +18,7 @@ pub async fn imdb(store: &dyn Store, args: &ImdbArgs) -> anyhow::Result<Report> 
     store_films(
         store,
         "title.basics",
+        false,
         move || -> Box<dyn Iterator<Item = Result<FilmRecord, Problem>> + Send> {
             let types: Vec<&str> = types.iter().map(String::as_str).collect();
             match marquee_import::imdb::basics(&path, &types) {
@@ -66,12 +41,7 @@ pub async fn imdb(store: &dyn Store, args: &ImdbArgs) -> anyhow::Result<Report> 
         let bar = progress("title.ratings", None);
         let mut counts = ImportCounts::default();
         let mut rx = batches(
-            move || -> Box<dyn Iterator<Item = _> + Send> {
-                match marquee_import::imdb::ratings(&path) {
-                    Ok(r) => Box::new(r),
-                    Err(p) => Box::new(std::iter::once(Err(p))),
-                }
-            },
+            move || rows_or_problem(marquee_import::imdb::ratings(&path)),
             FILM_BATCH * 5,
         );
         while let Some(batch) = rx.recv().await {
@@ -119,6 +89,6 @@ pub async fn catalog(store: &dyn Store, args: &CatalogArgs) -> anyhow::Result<Re
             .await?
             .map_err(|p| anyhow::anyhow!("{p}"))?;
     let mut report = Report::default();
-    store_films(store, "catalog", move || catalog, &mut report).await?;
+    store_films(store, "catalog", false, move || catalog, &mut report).await?;
     Ok(report)
 }

@@ -2,7 +2,7 @@
 //! MovieLens user (`movielens-<userId>`, which can not sign in). Half stars round up to whole
 //! stars (3.5 becomes 4), as Marquee rates in whole stars.
 
-use super::{FILM_BATCH, FilmWriter, RATING_BATCH, Report, batches, progress};
+use super::{RATING_BATCH, Report, batches, progress, rows_or_problem, store_films};
 use anyhow::Context;
 use marquee_domain::{DisplayName, UserId, Username};
 use marquee_store::{ImportCounts, ImportRating, ImportUser, Store};
@@ -17,43 +17,20 @@ pub async fn run(store: &dyn Store, path: &Path) -> anyhow::Result<Report> {
         .map_err(|p| anyhow::anyhow!("{p}"))?;
     let mut report = Report::default();
 
-    let bar = progress("films", None);
-    let mut films = FilmWriter::new(store, true, bar.clone());
     let source = ml.clone();
-    let mut rx = batches(
-        move || -> Box<dyn Iterator<Item = _> + Send> {
-            match source.films() {
-                Ok(films) => Box::new(films),
-                Err(p) => Box::new(std::iter::once(Err(p))),
-            }
-        },
-        FILM_BATCH,
-    );
-    while let Some(batch) = rx.recv().await {
-        for item in batch {
-            match item {
-                Ok(record) => {
-                    films.push(&record, "", &mut report).await?;
-                }
-                Err(p) => report.problems.push(p),
-            }
-        }
-    }
-    films.flush(&mut report).await?;
-    bar.finish_and_clear();
+    let mut film_ids = store_films(
+        store,
+        "films",
+        true,
+        move || rows_or_problem(source.films()),
+        &mut report,
+    )
+    .await?;
 
     let bar = progress("ratings", None);
     let mut users: HashMap<u32, UserId> = HashMap::new();
     let mut counts = ImportCounts::default();
-    let mut rx = batches(
-        move || -> Box<dyn Iterator<Item = _> + Send> {
-            match ml.ratings() {
-                Ok(r) => Box::new(r),
-                Err(p) => Box::new(std::iter::once(Err(p))),
-            }
-        },
-        RATING_BATCH,
-    );
+    let mut rx = batches(move || rows_or_problem(ml.ratings()), RATING_BATCH);
     while let Some(batch) = rx.recv().await {
         let mut rows = Vec::with_capacity(batch.len());
         for item in batch {
@@ -88,7 +65,7 @@ pub async fn run(store: &dyn Store, path: &Path) -> anyhow::Result<Report> {
         let mut unknown: Vec<String> = rows
             .iter()
             .map(|r| r.film.as_str().to_owned())
-            .filter(|k| !films.ids.contains_key(k))
+            .filter(|k| !film_ids.contains_key(k))
             .collect();
         unknown.sort_unstable();
         unknown.dedup();
@@ -96,13 +73,13 @@ pub async fn run(store: &dyn Store, path: &Path) -> anyhow::Result<Report> {
             let found = store.films_by_keys(&unknown).await?;
             for (k, id) in unknown.into_iter().zip(found) {
                 if let Some(id) = id {
-                    films.ids.insert(k, id);
+                    film_ids.insert(k, id);
                 }
             }
         }
         let mut ratings = Vec::with_capacity(rows.len());
         for r in &rows {
-            let Some(movie) = films.ids.get(r.film.as_str()) else {
+            let Some(movie) = film_ids.get(r.film.as_str()) else {
                 report.problems.push(marquee_import::Problem::new(
                     r.origin.clone(),
                     format!(
