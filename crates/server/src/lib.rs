@@ -24,6 +24,7 @@ pub mod render;
 pub mod signed_urls;
 pub mod state;
 pub mod telemetry;
+pub mod token_cache;
 pub mod transfer;
 pub mod votes;
 pub mod web;

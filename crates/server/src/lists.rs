@@ -320,6 +320,7 @@ pub async fn delete_account(
         .map(|r| r.card.id)
         .collect();
     state.store.delete_account(user.id, reviews).await?;
+    state.tokens.forget_all();
     if reviews == LeavingReviews::Remove {
         state.cache.clear();
     }

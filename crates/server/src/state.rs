@@ -18,6 +18,8 @@ pub struct AppState {
     pub shelves: Arc<crate::browse::ShelfCache>,
     /// Helpful votes, applied in batches.
     pub votes: VoteQueue,
+    /// Who owns a bearer token, remembered until a credential changes.
+    pub tokens: Arc<crate::token_cache::TokenCache>,
     /// Where media files, subtitles and HLS packaging live.
     pub media: Arc<dyn MediaStorage>,
     /// ffmpeg and ffprobe.
@@ -80,6 +82,7 @@ impl AppState {
         Ok(Self {
             shelves: Arc::default(),
             votes: VoteQueue::start(store.clone()),
+            tokens: crate::token_cache::TokenCache::start(store.clone()),
             media,
             tools: Tools::default(),
             store,

@@ -212,6 +212,13 @@ impl UserStore for PgStore {
         Ok(())
     }
 
+    async fn credentials_version(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT n FROM credentials_version WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
     async fn record_login_failure(
         &self,
         key: &str,

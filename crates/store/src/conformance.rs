@@ -1184,6 +1184,65 @@ pub async fn sessions_expire_and_tokens_belong_to_their_owner(store: Arc<dyn Sto
     assert!(store.token_user(b"tokhash", 30).await.unwrap().is_none());
 }
 
+/// Using a token or adding accounts and tokens leaves the number alone (remembered owners stay
+/// right); revoking a token, or deleting or anonymizing an account, moves it.
+pub async fn revoking_a_token_or_changing_an_account_moves_the_credentials_version(
+    store: Arc<dyn Store>,
+) {
+    let (a, b) = (user(&*store, "ann").await, user(&*store, "bob").await);
+    let t = store
+        .create_token(a.id, "tv", b"tokhash", 10)
+        .await
+        .unwrap();
+    store
+        .create_token(b.id, "cli", b"bobhash", 10)
+        .await
+        .unwrap();
+    let start = store.credentials_version().await.unwrap();
+    store
+        .token_user(b"tokhash", 100_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        store.delete_token(b.id, t.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(
+        store.credentials_version().await.unwrap(),
+        start,
+        "a use, or a refused revocation, changes no owner"
+    );
+
+    store.delete_token(a.id, t.id).await.unwrap();
+    let revoked = store.credentials_version().await.unwrap();
+    assert_ne!(revoked, start, "a revoked token");
+
+    store
+        .delete_account(b.id, LeavingReviews::KeepAnonymous)
+        .await
+        .unwrap();
+    let anonymized = store.credentials_version().await.unwrap();
+    assert_ne!(anonymized, revoked, "an anonymized account");
+    assert!(
+        store
+            .token_user(b"bobhash", 200_000)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    store
+        .delete_account(a.id, LeavingReviews::Remove)
+        .await
+        .unwrap();
+    assert_ne!(
+        store.credentials_version().await.unwrap(),
+        anonymized,
+        "a deleted account"
+    );
+}
+
 pub async fn login_failures_count_within_a_window_and_then_reset(store: Arc<dyn Store>) {
     for i in 1..=3 {
         assert_eq!(
@@ -1443,7 +1502,7 @@ pub async fn racing_decisions_and_exchanges_of_one_device_code_have_one_winner(
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
-        $crate::conformance_tests!(@each $make, every_browse_order_pages_through_all_films_once_with_ties_and_films_added_between_pages, browse_filters_select_exactly_the_matching_films, top_rated_follows_the_bayesian_average_of_real_ratings, genre_counts_count_each_genre_case_insensitively_most_films_first, a_persons_films_cover_both_roles_newest_first, search_ranks_exact_title_then_title_words_then_people_then_text, search_matches_word_prefixes_and_folds_accents, search_forgives_a_typo_with_similar_titles_after_real_matches, a_search_with_no_match_or_no_words_finds_nothing, search_and_browse_follow_edits_and_removals, a_copied_catalog_is_searchable_once_the_import_finishes, films_keep_their_credits_in_order_and_slugs_are_unique, ratings_keep_the_average_histogram_and_review_count_in_step, votes_follow_the_rules_and_keep_counts_and_score_in_step, most_helpful_orders_by_wilson_score_then_newest, keyset_pages_neither_repeat_nor_skip_while_reviews_are_added, concurrent_ratings_and_votes_leave_every_aggregate_consistent, the_same_vote_raced_from_many_tasks_counts_once, a_vote_batch_applies_in_order_like_single_votes, concurrent_vote_batches_over_shared_reviews_stay_consistent, a_review_has_a_tally_while_it_has_text_and_new_words_start_it_over, most_helpful_pages_follow_the_votes_and_rewritten_words, removing_a_film_while_votes_land_on_its_reviews_leaves_nothing_behind, a_lease_has_one_holder_at_a_time_until_it_expires, media_replaces_its_subtitles_and_fills_a_missing_runtime, positions_resume_mark_watched_past_ninety_percent_and_list_unfinished, a_job_is_claimed_by_one_worker_and_reclaimed_when_its_lease_expires, expired_sessions_and_stale_failure_counts_are_purged, the_first_account_is_the_admin_and_usernames_are_unique, sessions_expire_and_tokens_belong_to_their_owner, login_failures_count_within_a_window_and_then_reset, a_shared_secret_is_created_once_and_then_kept, a_device_code_slows_fast_polls_and_is_approved_and_exchanged_once, device_codes_expire_can_be_denied_and_are_purged, racing_decisions_and_exchanges_of_one_device_code_have_one_winner, a_rerun_import_updates_films_instead_of_adding_them_again, imported_ratings_keep_every_aggregate_in_step, the_watchlist_holds_a_film_once_and_pages_latest_first, the_diary_keeps_one_entry_per_film_and_day, deleting_an_account_removes_or_keeps_its_reviews_with_counts_in_step);
+        $crate::conformance_tests!(@each $make, every_browse_order_pages_through_all_films_once_with_ties_and_films_added_between_pages, browse_filters_select_exactly_the_matching_films, top_rated_follows_the_bayesian_average_of_real_ratings, genre_counts_count_each_genre_case_insensitively_most_films_first, a_persons_films_cover_both_roles_newest_first, search_ranks_exact_title_then_title_words_then_people_then_text, search_matches_word_prefixes_and_folds_accents, search_forgives_a_typo_with_similar_titles_after_real_matches, a_search_with_no_match_or_no_words_finds_nothing, search_and_browse_follow_edits_and_removals, a_copied_catalog_is_searchable_once_the_import_finishes, films_keep_their_credits_in_order_and_slugs_are_unique, ratings_keep_the_average_histogram_and_review_count_in_step, votes_follow_the_rules_and_keep_counts_and_score_in_step, most_helpful_orders_by_wilson_score_then_newest, keyset_pages_neither_repeat_nor_skip_while_reviews_are_added, concurrent_ratings_and_votes_leave_every_aggregate_consistent, the_same_vote_raced_from_many_tasks_counts_once, a_vote_batch_applies_in_order_like_single_votes, concurrent_vote_batches_over_shared_reviews_stay_consistent, a_review_has_a_tally_while_it_has_text_and_new_words_start_it_over, most_helpful_pages_follow_the_votes_and_rewritten_words, removing_a_film_while_votes_land_on_its_reviews_leaves_nothing_behind, a_lease_has_one_holder_at_a_time_until_it_expires, media_replaces_its_subtitles_and_fills_a_missing_runtime, positions_resume_mark_watched_past_ninety_percent_and_list_unfinished, a_job_is_claimed_by_one_worker_and_reclaimed_when_its_lease_expires, expired_sessions_and_stale_failure_counts_are_purged, the_first_account_is_the_admin_and_usernames_are_unique, sessions_expire_and_tokens_belong_to_their_owner, revoking_a_token_or_changing_an_account_moves_the_credentials_version, login_failures_count_within_a_window_and_then_reset, a_shared_secret_is_created_once_and_then_kept, a_device_code_slows_fast_polls_and_is_approved_and_exchanged_once, device_codes_expire_can_be_denied_and_are_purged, racing_decisions_and_exchanges_of_one_device_code_have_one_winner, a_rerun_import_updates_films_instead_of_adding_them_again, imported_ratings_keep_every_aggregate_in_step, the_watchlist_holds_a_film_once_and_pages_latest_first, the_diary_keeps_one_entry_per_film_and_day, deleting_an_account_removes_or_keeps_its_reviews_with_counts_in_step);
     };
     (@each $make:expr, $($name:ident),*) => {
         $(

@@ -172,6 +172,11 @@ pub trait UserStore: Send + Sync {
     async fn list_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
     /// `NotFound` when the token does not exist or belongs to someone else.
     async fn delete_token(&self, user: UserId, id: i64) -> StoreResult<()>;
+    /// A number that moves whenever a token is revoked or rewritten, or an account is changed
+    /// or deleted, whoever does it (another instance, the CLI): triggers in the database move
+    /// it, so no code path can forget to. Instances that remember who owns a token forget
+    /// everything they remember when it moves.
+    async fn credentials_version(&self) -> StoreResult<i64>;
 
     /// Counts a failed sign-in under `key` within a window that starts at the first failure and
     /// lasts `window_ms`; returns the failures in the current window.

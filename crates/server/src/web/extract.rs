@@ -56,8 +56,8 @@ impl Viewer {
         if let Some(token) = bearer(headers) {
             let user = if token.starts_with(TOKEN_PREFIX) {
                 state
-                    .store
-                    .token_user(&auth::hash_secret(token), now_ms())
+                    .tokens
+                    .owner(state.store.as_ref(), auth::hash_secret(token), now_ms())
                     .await?
             } else {
                 None

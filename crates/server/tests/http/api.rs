@@ -402,6 +402,64 @@ async fn a_cookie_session_from_the_api_needs_its_csrf_header_for_writes() {
     );
 }
 
+/// Owners of tokens are remembered (`token_cache`), so revocation must reach that memory: at
+/// once through this server, within `TRUSTED_FOR` when another instance or process revokes.
+#[tokio::test]
+async fn a_remembered_token_stops_working_once_revoked_here_or_elsewhere() {
+    let app = spawn_app().await;
+    let c = app.client("owner").await;
+    let here = app.token(&c).await;
+    let elsewhere = app.token(&c).await;
+    for token in [&here, &elsewhere] {
+        let me = app.api(Method::GET, "/api/v1/me", Some(token), None).await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    }
+    let ids: Vec<i64> = app
+        .store
+        .list_tokens(c.user.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.id)
+        .collect();
+
+    // Revoked through this server (with the other token): refused by the very next request.
+    let revoke = format!("/api/v1/tokens/{}", ids[0]);
+    let out = app
+        .api(Method::DELETE, &revoke, Some(&elsewhere), None)
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.body);
+    assert_problem(
+        &app.api(Method::GET, "/api/v1/me", Some(&here), None).await,
+        StatusCode::UNAUTHORIZED,
+    );
+
+    // Revoked in the database, as another instance or `marquee` process would: refused once
+    // the cache could have read the credentials version, however busy the server is. First
+    // make sure the server answers for this token from memory (its first read of the version
+    // may still be under way).
+    let hash = marquee_server::auth::hash_secret(&elsewhere);
+    for _ in 0..20 {
+        let me = app
+            .api(Method::GET, "/api/v1/me", Some(&elsewhere), None)
+            .await;
+        assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+        if app.state.tokens.remembers(&hash) {
+            break;
+        }
+        tokio::time::sleep(marquee_server::token_cache::POLL).await;
+    }
+    assert!(app.state.tokens.remembers(&hash), "the owner is remembered");
+    app.store.delete_token(c.user.id, ids[1]).await.unwrap();
+    tokio::time::sleep(marquee_server::token_cache::TRUSTED_FOR).await;
+    assert!(!app.state.tokens.remembers(&hash));
+    assert_problem(
+        &app.api(Method::GET, "/api/v1/me", Some(&elsewhere), None)
+            .await,
+        StatusCode::UNAUTHORIZED,
+    );
+}
+
 #[tokio::test]
 async fn personal_access_tokens_are_created_listed_and_revoked() {
     let app = spawn_app().await;

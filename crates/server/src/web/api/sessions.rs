@@ -121,5 +121,6 @@ pub async fn delete_token(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
     state.store.delete_token(user.id, id).await?;
+    state.tokens.forget_all();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -371,5 +371,6 @@ pub async fn delete_token(
 ) -> PageResult<Response> {
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound("token"))?;
     state.store.delete_token(pu.user.id, id).await?;
+    state.tokens.forget_all();
     Ok(Redirect::to("/account/tokens").into_response())
 }
