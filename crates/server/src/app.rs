@@ -118,6 +118,7 @@ async fn follow_changes(state: AppState, mut feed: tokio::sync::mpsc::Receiver<C
             Change::Movie(id) => state.cache.invalidate(id),
             Change::Reset => state.cache.clear(),
         }
+        state.results.clear();
     }
 }
 
@@ -131,6 +132,7 @@ async fn watch_catalog(state: AppState) {
         match state.store.catalog_fingerprint().await {
             Ok(now) if Some(now) != last => {
                 state.cache.clear();
+                state.results.clear();
                 last = Some(now);
             }
             Ok(_) => {}

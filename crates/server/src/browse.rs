@@ -2,9 +2,12 @@
 //! query parameters, checked into a [`BrowseQuery`]), and the home page's shelves, which every
 //! visitor shares and which are kept for a few seconds rather than read on every request.
 
+use crate::results::{CatalogPage, Results};
+use crate::state::AppState;
 use marquee_domain::ValidationError;
 use marquee_store::{
-    BrowseCursor, BrowseFilter, BrowseQuery, BrowseSort, MovieCard, Store, StoreResult,
+    BrowseCursor, BrowseFilter, BrowseQuery, BrowseSort, MovieCard, SearchHit, SearchTerms, Store,
+    StoreResult,
 };
 use serde::Deserialize;
 use std::sync::{Arc, Mutex};
@@ -152,11 +155,21 @@ impl BrowseParams {
     }
 }
 
-/// One page of the catalog, one film more than asked to tell whether there is a next page.
-pub async fn browse_page(
-    store: &dyn Store,
-    mut query: BrowseQuery,
-) -> StoreResult<(Vec<MovieCard>, Option<String>)> {
+/// One page of the catalog and the cursor of the next, kept for the next viewer who asks
+/// the same (see [`crate::results`]).
+pub async fn browse_page(state: &AppState, query: BrowseQuery) -> StoreResult<Arc<CatalogPage>> {
+    // The query's debug form names every filter, the sort, the cursor and the limit, and is
+    // stable for equal queries: it is the key.
+    let key = format!("{query:?}");
+    state
+        .results
+        .catalog
+        .get_or_load(key, read_page(state.store.as_ref(), query))
+        .await
+}
+
+/// One page read from the store: one film more than asked tells whether there is a next page.
+async fn read_page(store: &dyn Store, mut query: BrowseQuery) -> StoreResult<CatalogPage> {
     let limit = query.limit;
     query.limit = limit + 1;
     let mut cards = store.browse_movies(&query).await?;
@@ -168,6 +181,34 @@ pub async fn browse_page(
             .unwrap_or_default()
     });
     Ok((cards, next))
+}
+
+/// The best `limit` matches for `terms` (nothing for no terms), kept like catalog pages.
+pub async fn search(
+    state: &AppState,
+    terms: &SearchTerms,
+    limit: u32,
+) -> StoreResult<Arc<Vec<SearchHit>>> {
+    if terms.is_empty() {
+        return Ok(Arc::default());
+    }
+    state
+        .results
+        .search
+        .get_or_load(
+            Results::search_key(terms, limit),
+            state.store.search_movies(terms, limit),
+        )
+        .await
+}
+
+/// Every genre in use with its number of films, most first, kept like catalog pages.
+pub async fn genre_counts(state: &AppState) -> StoreResult<Arc<Vec<(String, u64)>>> {
+    state
+        .results
+        .genres
+        .get_or_load(String::new(), state.store.genre_counts())
+        .await
 }
 
 /// A row of films on the home page and where "See all" leads.

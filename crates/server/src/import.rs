@@ -274,12 +274,18 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let report = match cmd {
-        ImportCommand::Library(args) => library::run(cli, store.as_ref(), args).await?,
-        ImportCommand::Letterboxd(args) => letterboxd::run(store.as_ref(), args).await?,
-        ImportCommand::Movielens(args) => movielens::run(store.as_ref(), &args.path).await?,
-        ImportCommand::Imdb(args) => catalogs::imdb(store.as_ref(), args).await?,
-        ImportCommand::Catalog(args) => catalogs::catalog(store.as_ref(), args).await?,
+        ImportCommand::Library(args) => library::run(cli, store.as_ref(), args).await,
+        ImportCommand::Letterboxd(args) => letterboxd::run(store.as_ref(), args).await,
+        ImportCommand::Movielens(args) => movielens::run(store.as_ref(), &args.path).await,
+        ImportCommand::Imdb(args) => catalogs::imdb(store.as_ref(), args).await,
+        ImportCommand::Catalog(args) => catalogs::catalog(store.as_ref(), args).await,
     };
+    // Even a failed import may have stored some batches: running servers must drop what they
+    // cached about films it touched.
+    if let Err(e) = store.announce_all().await {
+        tracing::warn!(error = %e, "could not tell running servers about the import");
+    }
+    let report = report?;
     println!("{report}");
     println!("took {:.1} s", started.elapsed().as_secs_f64());
     Ok(())

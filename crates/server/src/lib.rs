@@ -21,6 +21,7 @@ pub mod packaging;
 pub mod posters;
 pub mod ratings;
 pub mod render;
+pub mod results;
 pub mod signed_urls;
 pub mod state;
 pub mod telemetry;

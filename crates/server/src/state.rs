@@ -16,6 +16,8 @@ pub struct AppState {
     pub cache: Arc<PageCache>,
     /// The home page's shelves, shared by every visitor for a few seconds.
     pub shelves: Arc<crate::browse::ShelfCache>,
+    /// Search results, catalog pages and genre counts, dropped at any change.
+    pub results: Arc<crate::results::Results>,
     /// Helpful votes, applied in batches.
     pub votes: VoteQueue,
     /// Who owns a bearer token, remembered until a credential changes.
@@ -62,6 +64,7 @@ impl AppState {
     /// tells the other instances (through the store's change feed) to drop theirs.
     pub async fn changed(&self, movie: marquee_domain::MovieId) {
         self.cache.invalidate(movie);
+        self.results.clear();
         if let Err(e) = self.store.announce(movie).await {
             // The write itself succeeded; other instances catch up at their next reset.
             tracing::warn!(movie.id = %movie, error = %e, "could not announce a change");
@@ -81,6 +84,7 @@ impl AppState {
             tokio::task::spawn_blocking(move || crate::auth::hash_password(&dummy)).await??;
         Ok(Self {
             shelves: Arc::default(),
+            results: Arc::default(),
             votes: VoteQueue::start(store.clone()),
             tokens: crate::token_cache::TokenCache::start(store.clone()),
             media,

@@ -10,6 +10,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 pub(crate) const CHANNEL: &str = "marquee_changes";
+/// The payload that means "everything": film ids are numbers, so it cannot be mistaken for one.
+const EVERYTHING: &str = "*";
 
 #[async_trait]
 impl Backend for PgStore {
@@ -65,6 +67,16 @@ impl Backend for PgStore {
         Ok(())
     }
 
+    async fn announce_all(&self) -> StoreResult<()> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(EVERYTHING)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn subscribe(&self) -> StoreResult<Option<mpsc::Receiver<Change>>> {
         let mut listener = PgListener::connect_with(&self.pool).await.map_err(db_err)?;
         listener.listen(CHANNEL).await.map_err(db_err)?;
@@ -73,6 +85,7 @@ impl Backend for PgStore {
         tokio::spawn(async move {
             loop {
                 let change = match listener.try_recv().await {
+                    Ok(Some(n)) if n.payload() == EVERYTHING => Change::Reset,
                     Ok(Some(n)) => match n.payload().parse::<i64>() {
                         Ok(id) => Change::Movie(MovieId(id)),
                         Err(_) => continue,

@@ -82,6 +82,29 @@ async fn announcements_reach_every_subscriber() {
     assert_eq!(got, Ok(true));
 }
 
+#[tokio::test]
+async fn an_announcement_of_everything_resets_every_subscriber() {
+    let Some(a) = fresh_store().await else { return };
+    let Some(b) = fresh_store().await else { return };
+    let mut feed = b
+        .subscribe()
+        .await
+        .unwrap()
+        .expect("PostgreSQL has a change feed");
+    a.announce_all().await.unwrap();
+    let got = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        loop {
+            match feed.recv().await {
+                Some(Change::Reset) => return true,
+                Some(_) => continue,
+                None => return false,
+            }
+        }
+    })
+    .await;
+    assert_eq!(got, Ok(true));
+}
+
 fn sample() -> marquee_domain::MovieDraft {
     use marquee_domain::*;
     MovieDraft {

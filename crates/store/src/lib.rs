@@ -224,6 +224,12 @@ pub trait Backend: Send + Sync {
     /// Tells every instance that what shows this film changed. A no-op where one process owns
     /// the database.
     async fn announce(&self, movie: MovieId) -> StoreResult<()>;
+    /// Tells every instance that anything may have changed (after a bulk import, which touches
+    /// too many films to name each). A no-op where one process owns the database: there the
+    /// server notices the catalog's new fingerprint.
+    async fn announce_all(&self) -> StoreResult<()> {
+        Ok(())
+    }
     /// Changes announced by any instance, or `None` when the backend has no feed.
     async fn subscribe(&self) -> StoreResult<Option<tokio::sync::mpsc::Receiver<Change>>>;
     /// Claims (or renews) the lease on a background job until `now_ms + ttl_ms`. True for exactly

@@ -1,7 +1,7 @@
 //! The administrator's catalog form.
 
 use crate::helpers::*;
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 
 fn film_fields() -> Vec<(&'static str, &'static str)> {
     vec![
@@ -19,6 +19,64 @@ fn film_fields() -> Vec<(&'static str, &'static str)> {
         ("language", "German"),
         ("synopsis", "A real-estate agent travels to Transylvania."),
     ]
+}
+
+/// The titles `/api/v1/search?q=` answers, and the `/movies` page's titles for a genre.
+async fn found(app: &TestApp, q: &str) -> (Vec<String>, String) {
+    let search = app
+        .api(Method::GET, &format!("/api/v1/search?q={q}"), None, None)
+        .await;
+    let titles = search.json()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["film"]["title"].as_str().unwrap().to_owned())
+        .collect();
+    let listed = app.get("/movies?genre=horror", None).await;
+    (titles, text_of(&listed.body))
+}
+
+#[tokio::test]
+async fn search_and_the_catalog_follow_the_admins_edits_at_once() {
+    let app = spawn_app().await;
+    let admin = app.client("admin").await;
+    // Asked before the film exists, so an answer without it is kept...
+    let (titles, listed) = found(&app, "nosferatu").await;
+    assert!(titles.is_empty() && !listed.contains("Nosferatu"));
+    let r = app
+        .post_form("/admin/movies/new", Some(&admin), &film_fields())
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // ...and dropped by the write.
+    let (titles, listed) = found(&app, "nosferatu").await;
+    assert_eq!(titles, ["Nosferatu"]);
+    assert!(listed.contains("Nosferatu"), "{listed}");
+    let m = app
+        .store
+        .movie_by_slug("nosferatu-1922")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut fields = film_fields();
+    fields[0] = ("title", "Nosferatu the Vampyre");
+    let r = app
+        .post_form(
+            &format!("/admin/movies/{}/edit", m.id),
+            Some(&admin),
+            &fields,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(found(&app, "nosferatu").await.0, ["Nosferatu the Vampyre"]);
+    let r = app
+        .post_form(&format!("/admin/movies/{}/delete", m.id), Some(&admin), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let (titles, listed) = found(&app, "nosferatu").await;
+    assert!(
+        titles.is_empty() && !listed.contains("Nosferatu"),
+        "{titles:?}"
+    );
 }
 
 #[tokio::test]

@@ -393,3 +393,43 @@ async fn the_about_ratings_page_shows_the_prior() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn search_and_catalog_answers_show_a_new_rating_at_once() {
+    let app = spawn_app().await;
+    let [godfather, ..] = catalog(&app).await;
+    let counts = |r: &Reply| -> u64 {
+        r.json()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == godfather.id.0 || i["film"]["id"] == godfather.id.0)
+            .map(|i| {
+                let card = if i["film"].is_null() { i } else { &i["film"] };
+                card["rating_count"].as_u64().unwrap()
+            })
+            .unwrap()
+    };
+    let search = "/api/v1/search?q=godfather";
+    let list = "/api/v1/movies?genre=crime&sort=rating";
+    let before = (
+        counts(&app.api(Method::GET, search, None, None).await),
+        counts(&app.api(Method::GET, list, None, None).await),
+    );
+    let viewer = app.client("latecomer").await;
+    let token = app.token(&viewer).await;
+    let rated = app
+        .api(
+            Method::PUT,
+            &format!("/api/v1/movies/{}/rating", godfather.id),
+            Some(&token),
+            Some(serde_json::json!({"stars": 5})),
+        )
+        .await;
+    assert_eq!(rated.status, StatusCode::OK, "{}", rated.body);
+    let after = (
+        counts(&app.api(Method::GET, search, None, None).await),
+        counts(&app.api(Method::GET, list, None, None).await),
+    );
+    assert_eq!(after, (before.0 + 1, before.1 + 1));
+}

@@ -247,7 +247,8 @@ impl TestApp {
             .put_rating(movie.id, user.id, &input)
             .await
             .unwrap();
-        self.state.cache.invalidate(movie.id);
+        // What the app does after its own writes: cached pages and answers go.
+        self.state.changed(movie.id).await;
         r
     }
 

@@ -106,8 +106,15 @@ async fn two_instances_on_one_postgres_database_behave_as_one_service() {
     let stats_path = format!("/api/v1/movies/{}", film.id);
     let rating_path = format!("/api/v1/movies/{}/rating", film.id);
 
-    // B caches the signed-out page; a rating written through A shows on B at once.
+    // B caches the signed-out page and a search; a rating written through A shows in both.
     assert!(get(&b, &page).1.contains("1 rating"));
+    let search_count = |addr: &str| -> u64 {
+        let (status, body) = get(addr, "/api/v1/search?q=shared");
+        assert_eq!(status, 200, "{body}");
+        let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+        j["items"][0]["film"]["rating_count"].as_u64().unwrap()
+    };
+    assert_eq!(search_count(&b), 1);
     let (status, body) = http(
         &a,
         "PUT",
@@ -118,6 +125,9 @@ async fn two_instances_on_one_postgres_database_behave_as_one_service() {
     assert_eq!(status, 200, "{body}");
     wait_for("B's cached page to show A's write", || {
         get(&b, &page).1.contains("2 ratings")
+    });
+    wait_for("B's cached search to show A's write", || {
+        search_count(&b) == 2
     });
 
     // Writes through A while B reads: B never shows counts that disagree with each other.
@@ -222,6 +232,38 @@ async fn two_instances_on_one_postgres_database_behave_as_one_service() {
         Some(r#"{"username": "author", "password": "a long password"}"#),
     );
     assert_eq!(status, 429, "the lock is shared");
+
+    // A bulk import run beside the servers reaches their caches too: a film it adds is found
+    // at once, and the cached search that lacked it is not served again.
+    let (status, body) = get(&b, "/api/v1/search?q=imported");
+    assert_eq!((status, body.contains("Imported Film")), (200, false));
+    let csv = dir_a.path().join("catalog.csv");
+    std::fs::write(&csv, "title,year\nImported Film,1999\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_marquee"))
+        .args(["--data-dir"])
+        .arg(dir_a.path())
+        .args(["--database-url", &url, "import", "catalog"])
+        .arg(&csv)
+        .args([
+            "--name",
+            "club",
+            "--map",
+            "title=title",
+            "--map",
+            "year=year",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    wait_for("B to find the imported film", || {
+        get(&b, "/api/v1/search?q=imported")
+            .1
+            .contains("Imported Film")
+    });
 
     // A token revoked through A is refused by A at once, and by B (which remembers who owns
     // it, having just used it) at most `TRUSTED_FOR` later.

@@ -3,13 +3,18 @@
 
 use super::movies::page_limit;
 use crate::browse::{BrowseParams, browse_page};
-use crate::error::{ApiResult, AppError, Problem};
+use crate::error::{ApiError, ApiResult, AppError, Problem};
+use crate::results::Results;
 use crate::state::AppState;
 use crate::web::extract::{ApiPath, ApiQuery};
 use axum::Json;
 use axum::extract::State;
-use marquee_store::{CreditRole, MovieCard, SearchHit, SearchMatch, SearchTerms};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use marquee_store::{CreditRole, MovieCard, SearchMatch, SearchTerms};
 use serde::{Deserialize, Serialize};
+use std::future::Future;
 use utoipa::{IntoParams, ToSchema};
 
 /// A film in a list.
@@ -63,14 +68,43 @@ pub struct MovieCardListResponse {
 pub async fn list_movies(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<BrowseParams>,
-) -> ApiResult<Json<MovieCardListResponse>> {
+) -> ApiResult<Response> {
     let limit = page_limit(params.limit, 50)?;
     let query = params.query(limit).map_err(AppError::Invalid)?;
-    let (cards, next) = browse_page(state.store.as_ref(), query).await?;
-    Ok(Json(MovieCardListResponse {
-        items: cards.iter().map(MovieCardResponse::from).collect(),
-        next,
-    }))
+    let key = format!("movies\u{1f}{query:?}");
+    cached_json(&state, key, async {
+        let page = browse_page(&state, query).await?;
+        let (cards, next) = page.as_ref();
+        Ok(MovieCardListResponse {
+            items: cards.iter().map(MovieCardResponse::from).collect(),
+            next: next.clone(),
+        })
+    })
+    .await
+}
+
+/// The JSON body of `load`'s answer, kept under `key` (with what it was built from) until
+/// anything a card shows changes; see [`crate::results`].
+async fn cached_json<T: Serialize>(
+    state: &AppState,
+    key: String,
+    load: impl Future<Output = ApiResult<T>>,
+) -> ApiResult<Response> {
+    let body = state
+        .results
+        .api
+        .get_or_load(key, async {
+            let value = load.await?;
+            serde_json::to_vec(&value)
+                .map(Bytes::from)
+                .map_err(|e| ApiError(AppError::Internal(e.into())))
+        })
+        .await?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Bytes::clone(&body),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -108,7 +142,8 @@ fn matched(m: &SearchMatch) -> (&'static str, Option<String>) {
     }
 }
 
-async fn run_search(state: &AppState, q: &str, limit: u32) -> ApiResult<Vec<SearchHit>> {
+/// The words of a query, or a problem when it is too long to be one.
+fn search_terms(q: &str) -> ApiResult<SearchTerms> {
     if q.chars().count() > 200 {
         return Err(AppError::from(marquee_domain::ValidationError::new(
             "q",
@@ -116,11 +151,7 @@ async fn run_search(state: &AppState, q: &str, limit: u32) -> ApiResult<Vec<Sear
         ))
         .into());
     }
-    let terms = SearchTerms::parse(q);
-    if terms.is_empty() {
-        return Ok(Vec::new());
-    }
-    Ok(state.store.search_movies(&terms, limit).await?)
+    Ok(SearchTerms::parse(q))
 }
 
 /// Full-text search, best matches first: an exact title, then titles, people, any text, and
@@ -130,7 +161,7 @@ async fn run_search(state: &AppState, q: &str, limit: u32) -> ApiResult<Vec<Sear
 pub async fn search(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<SearchParams>,
-) -> ApiResult<Json<SearchResponse>> {
+) -> ApiResult<Response> {
     let limit = match params.limit {
         None => 20,
         Some(n @ 1..=50) => n,
@@ -142,20 +173,25 @@ pub async fn search(
             .into());
         }
     };
-    let hits = run_search(&state, &params.q, limit).await?;
-    Ok(Json(SearchResponse {
-        items: hits
-            .iter()
-            .map(|h| {
-                let (kind, person) = matched(&h.matched);
-                SearchHitResponse {
-                    film: MovieCardResponse::from(&h.card),
-                    matched: kind.to_owned(),
-                    person,
-                }
-            })
-            .collect(),
-    }))
+    let terms = search_terms(&params.q)?;
+    let key = format!("search\u{1f}{}", Results::search_key(&terms, limit));
+    cached_json(&state, key, async {
+        let hits = crate::browse::search(&state, &terms, limit).await?;
+        Ok(SearchResponse {
+            items: hits
+                .iter()
+                .map(|h| {
+                    let (kind, person) = matched(&h.matched);
+                    SearchHitResponse {
+                        film: MovieCardResponse::from(&h.card),
+                        matched: kind.to_owned(),
+                        person,
+                    }
+                })
+                .collect(),
+        })
+    })
+    .await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -181,26 +217,34 @@ pub struct SuggestResponse {
     pub items: Vec<Suggestion>,
 }
 
+/// Suggestions per request.
+const SUGGESTIONS: u32 = 8;
+
 /// Up to 8 suggestions for a search box, as the viewer types.
 #[utoipa::path(get, path = "/api/v1/search/suggest", tag = "movies", params(SuggestParams),
     responses((status = 200, body = SuggestResponse), (status = 400, body = Problem, content_type = "application/problem+json")))]
 pub async fn suggest(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<SuggestParams>,
-) -> ApiResult<Json<SuggestResponse>> {
-    let hits = run_search(&state, &params.q, 8).await?;
-    Ok(Json(SuggestResponse {
-        items: hits
-            .iter()
-            .map(|h| Suggestion {
-                id: h.card.id.0,
-                title: h.card.title.clone(),
-                year: h.card.year,
-                url: format!("/movies/{}", h.card.slug),
-                person: matched(&h.matched).1,
-            })
-            .collect(),
-    }))
+) -> ApiResult<Response> {
+    let terms = search_terms(&params.q)?;
+    let key = format!("suggest\u{1f}{}", Results::search_key(&terms, SUGGESTIONS));
+    cached_json(&state, key, async {
+        let hits = crate::browse::search(&state, &terms, SUGGESTIONS).await?;
+        Ok(SuggestResponse {
+            items: hits
+                .iter()
+                .map(|h| Suggestion {
+                    id: h.card.id.0,
+                    title: h.card.title.clone(),
+                    year: h.card.year,
+                    url: format!("/movies/{}", h.card.slug),
+                    person: matched(&h.matched).1,
+                })
+                .collect(),
+        })
+    })
+    .await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -214,12 +258,13 @@ pub struct GenreResponse {
     responses((status = 200, body = Vec<GenreResponse>)))]
 pub async fn list_genres(State(state): State<AppState>) -> ApiResult<Json<Vec<GenreResponse>>> {
     Ok(Json(
-        state
-            .store
-            .genre_counts()
+        crate::browse::genre_counts(&state)
             .await?
-            .into_iter()
-            .map(|(name, films)| GenreResponse { name, films })
+            .iter()
+            .map(|(name, films)| GenreResponse {
+                name: name.clone(),
+                films: *films,
+            })
             .collect(),
     ))
 }

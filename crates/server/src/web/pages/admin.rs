@@ -137,7 +137,12 @@ pub async fn create_movie(
         }
     };
     match state.store.create_movie(&draft).await {
-        Ok(m) => Ok(Redirect::to(&format!("/admin/movies/{}/edit", m.id)).into_response()),
+        Ok(m) => {
+            // No page of a new film is cached, but search answers and catalog pages without it
+            // are.
+            state.changed(m.id).await;
+            Ok(Redirect::to(&format!("/admin/movies/{}/edit", m.id)).into_response())
+        }
         Err(marquee_store::StoreError::Conflict(msg)) => {
             form_page(&pu, None, f, vec![msg], StatusCode::CONFLICT)
         }

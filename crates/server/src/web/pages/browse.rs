@@ -120,8 +120,8 @@ pub async fn browse(
     let min_rating = params.min_rating.clone().unwrap_or_default();
     let (cards, next, errors) = match params.query(PAGE_SIZE) {
         Ok(query) => {
-            let (cards, next) = browse_page(state.store.as_ref(), query).await?;
-            (cards, next, Vec::new())
+            let page = browse_page(&state, query).await?;
+            (page.0.clone(), page.1.clone(), Vec::new())
         }
         Err(errors) => (
             Vec::new(),
@@ -129,16 +129,14 @@ pub async fn browse(
             errors.iter().map(|e| e.to_string()).collect(),
         ),
     };
-    let mut genres: Vec<(String, String, String)> = state
-        .store
-        .genre_counts()
+    let mut genres: Vec<(String, String, String)> = crate::browse::genre_counts(&state)
         .await?
-        .into_iter()
+        .iter()
         .map(|(g, n)| {
             (
                 g.to_lowercase(),
                 g.clone(),
-                format!("{g} ({})", render::thousands(n)),
+                format!("{g} ({})", render::thousands(*n)),
             )
         })
         .collect();
@@ -208,11 +206,7 @@ pub async fn search(
         .map_err(|e| AppError::BadRequest(e.body_text()))?;
     let text: String = q.q.trim().chars().take(200).collect();
     let terms = SearchTerms::parse(&text);
-    let hits = if terms.is_empty() {
-        Vec::new()
-    } else {
-        state.store.search_movies(&terms, SEARCH_RESULTS).await?
-    };
+    let hits = crate::browse::search(&state, &terms, SEARCH_RESULTS).await?;
     let page = SearchPage {
         chrome: chrome(&viewer),
         searched: !text.is_empty(),
