@@ -17,6 +17,7 @@ mod error;
 mod key;
 mod local;
 mod location;
+mod mapped;
 mod s3;
 pub mod testing;
 

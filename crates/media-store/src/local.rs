@@ -9,9 +9,9 @@
 //!
 //! Serving a range is the hot path (a player seeking through a film): `get_chosen_range` opens
 //! the file, takes its metadata from the open handle and reads a range of up to
-//! [`MAX_WHOLE_READ`] bytes in the same blocking task, into a buffer that is not zeroed first
-//! and is reused once the response that carried it is gone ([`BufferPool`]); larger ranges are
-//! streamed in chunks read the same way.
+//! [`MAX_WHOLE_READ`] bytes in the same blocking task, mapped from the page cache rather than
+//! copied (`mapped.rs`); larger ranges are streamed in chunks read into buffers that are not
+//! zeroed first and are reused once the response that carried them is gone ([`BufferPool`]).
 
 use crate::{ByteStream, MAX_GET_BYTES, MAX_WHOLE_READ, MediaKey, MediaStorage, ObjectMeta};
 use crate::{ChooseRange, ChosenRange, OpenError, RangeBytes, StorageError, StoredObject};
@@ -35,10 +35,6 @@ const READ_CHUNK: u64 = 256 * 1024;
 /// file, a playlist, the few bytes a player probes) get one of their own size.
 const POOLED_READ_MIN: u64 = 64 * 1024;
 
-/// Idle buffers of [`MAX_WHOLE_READ`] bytes kept for whole reads: one per connection of a
-/// busy server (32 MiB).
-const WHOLE_BUFFERS_IDLE: usize = 32;
-
 /// Idle buffers of [`READ_CHUNK`] bytes kept for range streams: three for each of 32 streaming
 /// connections (24 MiB).
 const CHUNK_BUFFERS_IDLE: usize = 96;
@@ -47,8 +43,6 @@ const CHUNK_BUFFERS_IDLE: usize = 96;
 #[derive(Debug, Clone)]
 pub struct LocalStorage {
     root: PathBuf,
-    /// Buffers of [`MAX_WHOLE_READ`] bytes, for whole reads.
-    whole: Arc<BufferPool>,
     /// Buffers of [`READ_CHUNK`] bytes, for the chunks of range streams.
     chunks: Arc<BufferPool>,
 }
@@ -74,7 +68,6 @@ impl LocalStorage {
         .map_err(folder_error)?;
         Ok(Self {
             root,
-            whole: BufferPool::new(MAX_WHOLE_READ, WHOLE_BUFFERS_IDLE),
             chunks: BufferPool::new(READ_CHUNK, CHUNK_BUFFERS_IDLE),
         })
     }
@@ -187,7 +180,7 @@ impl MediaStorage for LocalStorage {
         choose: ChooseRange,
     ) -> Result<Option<ChosenRange>, StorageError> {
         let path = self.path(key);
-        let (whole, chunks) = (self.whole.clone(), self.chunks.clone());
+        let chunks = self.chunks.clone();
         // One blocking task for the lot: open, fstat, choose, and read a small range whole (or
         // a large one's first chunk), so a request costs one round trip to the blocking pool.
         let found = blocking(move || {
@@ -207,9 +200,9 @@ impl MediaStorage for LocalStorage {
                 Some(range) if range.end - range.start <= POOLED_READ_MIN => {
                     Found::Whole(read_new(&file, range.start, range.end - range.start)?)
                 }
-                Some(range) if range.end - range.start <= MAX_WHOLE_READ => {
-                    Found::Whole(whole.read(&file, range.start, range.end - range.start)?)
-                }
+                Some(range) if range.end - range.start <= MAX_WHOLE_READ => Found::Whole(
+                    crate::mapped::map_range(&file, range.start, range.end - range.start)?,
+                ),
                 Some(range) => {
                     let first_len = READ_CHUNK.min(range.end - range.start);
                     let first = chunks.read(&file, range.start, first_len)?;
