@@ -59,11 +59,9 @@ fn push_filter(q: &mut QueryBuilder<'_, Postgres>, filter: &BrowseFilter) {
     }
     // Written as `movies_by_year`'s expression, the bounds make a year-sorted page one range of
     // that index; the planner is free to use that range for other orders too, as its
-    // statistics advise. A film without a year is 0 there: an upper bound alone gets a lower
-    // one of 1 to leave it out.
-    let year_min = filter.year_min.or(filter.year_max.map(|_| 1));
+    // statistics advise.
     let bounds = [
-        ("COALESCE(m.year, 0) >= ", year_min),
+        ("COALESCE(m.year, 0) >= ", filter.indexed_year_min()),
         ("COALESCE(m.year, 0) <= ", filter.year_max),
         ("m.runtime_minutes >= ", filter.runtime_min),
         ("m.runtime_minutes <= ", filter.runtime_max),

@@ -85,13 +85,8 @@ fn push_filter(
     // of `movies_by_year`. Sorted otherwise,
     // they stay plain filters: an indexable range would tempt SQLite to read the range and sort
     // it, which costs more than walking the sort's own index for a range of many years.
-    // A film without a year is 0 in the index: an upper bound alone gets a lower one of 1 to
-    // leave it out.
     let (year, year_min) = if sort == BrowseSort::Year {
-        (
-            "COALESCE(m.year, 0)",
-            filter.year_min.or(filter.year_max.map(|_| 1)),
-        )
+        ("COALESCE(m.year, 0)", filter.indexed_year_min())
     } else {
         ("m.year", filter.year_min)
     };

@@ -110,6 +110,15 @@ pub struct BrowseFilter {
     pub min_rating: Option<f64>,
 }
 
+impl BrowseFilter {
+    /// The least year as a store compares it against `COALESCE(year, 0)` (the year index's
+    /// expression, where a film without a year is 0): an upper bound alone gets a lower one of
+    /// 1, so films without a year stay out as the plain bounds leave them out.
+    pub fn indexed_year_min(&self) -> Option<u16> {
+        self.year_min.or(self.year_max.map(|_| 1))
+    }
+}
+
 /// The sort key of the last film on a page, and its id: the next page starts after it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BrowseCursor {

@@ -268,13 +268,16 @@ async fn two_instances_on_one_postgres_database_behave_as_one_service() {
     // A token revoked through A is refused by A at once, and by B (which remembers who owns
     // it, having just used it) at most `TRUSTED_FOR` later.
     let (rater, token) = &raters[0];
-    let me = http(
-        &b,
-        "GET",
-        "/api/v1/me",
-        &[("Authorization", &bearer(token))],
-        None,
-    );
+    let me_through = |addr: &str| {
+        http(
+            addr,
+            "GET",
+            "/api/v1/me",
+            &[("Authorization", &bearer(token))],
+            None,
+        )
+    };
+    let me = me_through(&b);
     assert_eq!(me.0, 200, "{}", me.1);
     let id = store.list_tokens(rater.id).await.unwrap()[0].id;
     let (status, body) = http(
@@ -285,22 +288,10 @@ async fn two_instances_on_one_postgres_database_behave_as_one_service() {
         None,
     );
     assert_eq!(status, 204, "{body}");
-    let me = http(
-        &a,
-        "GET",
-        "/api/v1/me",
-        &[("Authorization", &bearer(token))],
-        None,
-    );
+    let me = me_through(&a);
     assert_eq!(me.0, 401, "{}", me.1);
     std::thread::sleep(marquee_server::token_cache::TRUSTED_FOR);
-    let me = http(
-        &b,
-        "GET",
-        "/api/v1/me",
-        &[("Authorization", &bearer(token))],
-        None,
-    );
+    let me = me_through(&b);
     assert_eq!(me.0, 401, "{}", me.1);
     store.close().await;
 }
