@@ -32,19 +32,13 @@ pub async fn watchable_media(
     Ok((movie, media))
 }
 
-/// The film and its media, or 404.
+/// The film and its media, or 404. Read through the title-page cache, so that a player's
+/// stream of range requests costs no database query once the film's page has been read; the
+/// cache is dropped whenever the film, its media or its access rule changes.
 pub async fn film_media(state: &AppState, slug: &str) -> Result<(Movie, MediaRecord), AppError> {
-    let movie = state
-        .store
-        .movie_by_slug(slug)
-        .await?
-        .ok_or(AppError::NotFound("film"))?;
-    let media = state
-        .store
-        .media_for(movie.id)
-        .await?
-        .ok_or(AppError::NotFound("media"))?;
-    Ok((movie, media))
+    let (_, data) = crate::web::pages::movies::title_data(state, slug).await?;
+    let media = data.media.clone().ok_or(AppError::NotFound("media"))?;
+    Ok((data.movie.clone(), media))
 }
 
 fn stored_key(key: &str) -> Result<MediaKey, AppError> {

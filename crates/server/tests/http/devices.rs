@@ -350,6 +350,8 @@ async fn expired_signatures_and_other_films_signatures_are_refused_and_members_o
 
     // A members-only film: nothing without a signature, everything with one.
     app.store.set_members_only(movie.id, true).await.unwrap();
+    // As the admin page and `marquee media access` do: the instance forgets what it cached.
+    app.state.changed(movie.id).await;
     let valid = signature_query(keys, movie.id, ann.user.id, now_s + 600);
     assert_eq!(
         fetch(&app, file, Some("bytes=0-9")).await.status,
@@ -399,6 +401,8 @@ async fn a_signed_hls_playlist_signs_every_uri_in_it_so_a_player_can_follow_them
         .await
         .unwrap();
     app.store.set_members_only(movie.id, true).await.unwrap();
+    // As the admin page and `marquee media access` do: the instance forgets what it cached.
+    app.state.changed(movie.id).await;
 
     let ann = app.client("ann").await;
     let token = app.token(&ann).await;

@@ -103,6 +103,8 @@ async fn claim_and_run(app: &TestApp, worker: &str) -> (Job, Outcome, Vec<f64>) 
     let outcome = packager(app, worker)
         .run(&job, &mut |f| seen.push(f), None)
         .await;
+    // As the packaging worker does after a job: this instance forgets the film's cached media.
+    app.state.cache.invalidate(job.movie_id);
     (job, outcome, seen)
 }
 

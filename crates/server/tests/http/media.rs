@@ -430,6 +430,8 @@ async fn a_members_only_film_plays_for_signed_in_viewers_only_on_every_endpoint(
         .await
         .unwrap();
     app.store.set_members_only(movie.id, true).await.unwrap();
+    // As the admin page and `marquee media access` do: the instance forgets what it cached.
+    app.state.changed(movie.id).await;
     app.state.cache.invalidate(movie.id);
 
     let endpoints = [
@@ -480,6 +482,8 @@ async fn a_members_only_film_plays_for_signed_in_viewers_only_on_every_endpoint(
 
     // Public again: anyone.
     app.store.set_members_only(movie.id, false).await.unwrap();
+    // As the admin page and `marquee media access` do: the instance forgets what it cached.
+    app.state.changed(movie.id).await;
     assert_eq!(
         raw(&app, Method::GET, &endpoints[0], &[]).await.status,
         StatusCode::OK
