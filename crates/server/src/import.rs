@@ -280,8 +280,11 @@ pub async fn run(
         ImportCommand::Imdb(args) => catalogs::imdb(store.as_ref(), args).await,
         ImportCommand::Catalog(args) => catalogs::catalog(store.as_ref(), args).await,
     };
-    // Even a failed import may have stored some batches: running servers must drop what they
-    // cached about films it touched.
+    // Even a failed import may have stored some batches: they are tidied, and running servers
+    // must drop what they cached about films it touched.
+    if let Err(e) = store.tidy_after_import().await {
+        tracing::warn!(error = %e, "could not tidy the search index after the import");
+    }
     if let Err(e) = store.announce_all().await {
         tracing::warn!(error = %e, "could not tell running servers about the import");
     }

@@ -594,7 +594,7 @@ impl CatalogStore for PgStore {
             }
         }
 
-        if !hits.is_full() {
+        if hits.wants_similar() {
             for card in Self::similar_titles(&mut conn, terms)
                 .await
                 .map_err(db_err)?

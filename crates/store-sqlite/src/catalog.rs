@@ -393,7 +393,15 @@ async fn rebuild_search(write: &SqlitePool) -> Result<u64, sqlx::Error> {
         total += ids.len() as u64;
         after = last;
     }
-    // Many small batches leave many index segments; one merge makes every later query read one.
+    optimize_search(write).await?;
+    Ok(total)
+}
+
+/// Merges each full-text index into one segment. Many small batches leave many segments, and
+/// every term of every search is looked up in each of them: after a bulk import, a search reads
+/// about a third less once they are merged. Takes the write lock for a moment (about 0.3 s for
+/// 60,000 films).
+pub(crate) async fn optimize_search(write: &SqlitePool) -> Result<(), sqlx::Error> {
     for table in FTS_TABLES {
         sqlx::query(&format!(
             "INSERT INTO {table} ({table}) VALUES ('optimize')"
@@ -401,7 +409,7 @@ async fn rebuild_search(write: &SqlitePool) -> Result<u64, sqlx::Error> {
         .execute(write)
         .await?;
     }
-    Ok(total)
+    Ok(())
 }
 
 /// Builds the search rows of films that have none because they predate the search migration
@@ -564,7 +572,7 @@ impl CatalogStore for SqliteStore {
             }
         }
 
-        if !hits.is_full() {
+        if hits.wants_similar() {
             for card in Self::similar_titles(&mut conn, terms)
                 .await
                 .map_err(db_err)?
@@ -649,5 +657,64 @@ mod tests {
                 assert_eq!(pages[0], pages[1], "{sort:?} {filter:?}");
             }
         }
+    }
+
+    /// Each import batch adds a segment to every full-text index; finishing the import merges
+    /// them into one, and search still finds every film.
+    #[tokio::test]
+    async fn tidying_after_an_import_leaves_one_segment_per_search_index() {
+        use marquee_store::import::{ImportFilm, ImportStore};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+        for batch in 0..4 {
+            let films: Vec<ImportFilm> = (0..25)
+                .map(|i| {
+                    let n = batch * 25 + i;
+                    ImportFilm {
+                        key: format!("test:{n}"),
+                        other_keys: vec![],
+                        draft: MovieDraft {
+                            slug: Slug::parse(&format!("film-{n}")).unwrap(),
+                            title: Title::parse(&format!("Lantern {n}")).unwrap(),
+                            original_title: None,
+                            year: None,
+                            runtime: None,
+                            synopsis: Synopsis::parse("").unwrap(),
+                            genres: vec![],
+                            directors: vec![PersonName::parse(&format!("Ada Lumen {n}")).unwrap()],
+                            cast: vec![],
+                            content_rating: ContentRating::NotRated,
+                            language: Language::parse("").unwrap(),
+                        },
+                        fingerprint: n.to_string(),
+                        external_rating: None,
+                    }
+                })
+                .collect();
+            store.import_films(&films, 1).await.unwrap();
+        }
+        let segments = |table: &'static str| {
+            let read = store.read.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(&format!(
+                    "SELECT count(DISTINCT segid) FROM {table}_idx"
+                ))
+                .fetch_one(&read)
+                .await
+                .unwrap()
+            }
+        };
+        for table in FTS_TABLES {
+            assert!(segments(table).await > 1, "{table}");
+        }
+        store.tidy_after_import().await.unwrap();
+        for table in FTS_TABLES {
+            assert_eq!(segments(table).await, 1, "{table}");
+        }
+        let hits = store
+            .search_movies(&SearchTerms::parse("lantern"), 50)
+            .await
+            .unwrap();
+        assert_eq!(hits.len(), 50);
     }
 }

@@ -559,6 +559,12 @@ impl ImportStore for SqliteStore {
             .collect()
     }
 
+    async fn tidy_after_import(&self) -> StoreResult<()> {
+        crate::catalog::optimize_search(&self.write)
+            .await
+            .map_err(db_err)
+    }
+
     async fn import_ratings(&self, ratings: &[ImportRating]) -> StoreResult<ImportCounts> {
         // The last rating of a pair in the batch wins.
         let mut last: HashMap<(i64, i64), &ImportRating> = HashMap::new();

@@ -378,6 +378,12 @@ pub const COMMON_TRIGRAM: u32 = 300;
 /// The most typo candidates whose similarity is computed for one search.
 pub const SIMILAR_CANDIDATES: u32 = 100;
 
+/// Typo candidates are looked for only when the words as typed found fewer films than this. A
+/// typo rarely leaves many real matches, and similar titles would rank below all of them anyway;
+/// the trigram lookups cost several times the word classes together, so skipping them for a
+/// query that already matched well is what keeps new (uncached) searches fast.
+pub const SIMILAR_BELOW: usize = 5;
+
 /// What search reads of a film, folded with [`fold_for_search`] so that both backends index the
 /// same words. Built from the film's own fields whenever they change (see each backend's
 /// `refresh_search`).
@@ -657,6 +663,12 @@ impl SearchHits {
 
     pub fn is_full(&self) -> bool {
         self.hits.len() >= self.limit
+    }
+
+    /// Whether to look for typo candidates: the list has room and the words as typed found
+    /// fewer than [`SIMILAR_BELOW`] films.
+    pub fn wants_similar(&self) -> bool {
+        !self.is_full() && self.hits.len() < SIMILAR_BELOW
     }
 
     /// Adds a hit unless the film is already in or the list is full.

@@ -182,6 +182,12 @@ pub trait ImportStore: Send + Sync {
     /// every touched film's aggregates back in step from its rows in the same transaction. New
     /// text on a review drops the votes on the old text, as an edit does.
     async fn import_ratings(&self, ratings: &[ImportRating]) -> StoreResult<ImportCounts>;
+    /// Tidies what many batches left behind, once at the end of an import. SQLite merges the
+    /// full-text indexes' segments into one (each batch adds its own, and a search reads every
+    /// segment); PostgreSQL's GIN indexes need nothing.
+    async fn tidy_after_import(&self) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 /// The forms of a slug an import may give a new film, in order of preference: `slug`, then

@@ -2,7 +2,7 @@
 //! a person's films, and search with its match classes, prefixes, folding and typos.
 
 use super::{draft, rating, user};
-use crate::catalog::MAX_BROWSE_PAGE;
+use crate::catalog::{MAX_BROWSE_PAGE, SIMILAR_BELOW};
 use crate::transfer::{TABLES, Table, Value};
 use crate::*;
 use marquee_domain::*;
@@ -698,6 +698,23 @@ pub async fn search_forgives_a_typo_with_similar_titles_after_real_matches(store
             ("The Godfather Part III".to_string(), SearchMatch::Title),
             ("Godfather".to_string(), SearchMatch::Similar),
         ]
+    );
+    // Once the words as typed find enough films, nothing is looked up by trigrams.
+    for (slug, title) in [
+        ("the-godfather-part-iv", "The Godfather Part IV"),
+        ("the-godfather-part-v", "The Godfather Part V"),
+        ("the-godfather-part-vi", "The Godfather Part VI"),
+    ] {
+        store
+            .create_movie(&film(slug, title, Some(2030)))
+            .await
+            .unwrap();
+    }
+    let many = search(&*store, "godfather part").await;
+    assert_eq!(many.len(), SIMILAR_BELOW, "{many:?}");
+    assert!(
+        many.iter().all(|(_, m)| *m == SearchMatch::Title),
+        "{many:?}"
     );
 }
 
