@@ -221,23 +221,28 @@ impl PgStore {
 /// Rewrites the search rows of the given films from their current titles, credits and synopsis,
 /// inside the caller's transaction (ids of films that no longer exist are skipped: their rows
 /// went with them). Five statements per 1,000 films, whatever the number of films, so a bulk
-/// import can pass all the films it touched at once, and one more that merges the GIN pending
-/// lists after a batch of 50 films or more.
+/// import can pass all the films it touched at once. A bulk writer calls [`tidy_search`] when
+/// it is done.
 pub(crate) async fn refresh_search(
     conn: &mut PgConnection,
     ids: &[i64],
 ) -> Result<(), sqlx::Error> {
-    write_search_rows(conn, ids).await?;
-    if ids.len() >= 50 {
-        // A batch leaves its entries in the GIN indexes' pending lists, which every search
-        // would read through until autovacuum merges them; merge them now, in bulk.
-        sqlx::query(
-            "SELECT gin_clean_pending_list(i::regclass) FROM unnest(ARRAY['movie_search_titles', \
-             'movie_search_people', 'movie_search_text', 'movie_search_trigrams']) AS i",
-        )
-        .execute(&mut *conn)
+    write_search_rows(conn, ids).await
+}
+
+/// After a bulk write: merges the GIN indexes' pending lists, which every search would otherwise
+/// read through until autovacuum merges them (one merge at the end costs a fraction of one per
+/// batch), and refreshes the planner's statistics, whose estimates a bulk load makes stale.
+pub(crate) async fn tidy_search(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "SELECT gin_clean_pending_list(i::regclass) FROM unnest(ARRAY['movie_search_titles', \
+         'movie_search_people', 'movie_search_text', 'movie_search_trigrams']) AS i",
+    )
+    .execute(pool)
+    .await?;
+    sqlx::query("ANALYZE movies, movie_genres, movie_search")
+        .execute(pool)
         .await?;
-    }
     Ok(())
 }
 
@@ -418,10 +423,7 @@ async fn rebuild_search(pool: &PgPool) -> Result<u64, sqlx::Error> {
     let mut tx = pool.begin().await?;
     recount_trigrams(&mut tx).await?;
     tx.commit().await?;
-    // Fresh statistics (after what is usually a bulk load) keep the planner's estimates true.
-    sqlx::query("ANALYZE movies, movie_genres, movie_search")
-        .execute(pool)
-        .await?;
+    tidy_search(pool).await?;
     Ok(total)
 }
 

@@ -193,6 +193,79 @@ pub(crate) async fn recount_movies(
     Ok(())
 }
 
+/// How a batch of ratings changes one film's counters. Adding a batch's changes to the counters
+/// (rather than counting every rating of the touched films again) keeps a batch's cost in
+/// proportion to its own size: MovieLens's ratings come user by user, so each batch touches
+/// thousands of films and a recount read most of the ratings stored so far, batch after batch.
+#[derive(Debug, Default)]
+struct AggregateDelta {
+    ratings: i64,
+    sum: i64,
+    stars: [i64; 5],
+    texts: i64,
+}
+
+impl AggregateDelta {
+    /// Counts one rating of `stars` in (`sign` 1) or out (-1).
+    fn add(&mut self, stars: i64, has_text: bool, sign: i64) {
+        self.ratings += sign;
+        self.sum += sign * stars;
+        if let Some(n) = usize::try_from(stars - 1)
+            .ok()
+            .and_then(|i| self.stars.get_mut(i))
+        {
+            *n += sign;
+        }
+        if has_text {
+            self.texts += sign;
+        }
+    }
+}
+
+/// Adds each film's delta to its counters in one statement per [`CHUNK`] films. `col = col + d`
+/// reads the row as it is when locked, so writers elsewhere (a viewer rating the same film) are
+/// neither lost nor counted twice.
+async fn apply_deltas(
+    conn: &mut PgConnection,
+    deltas: HashMap<i64, AggregateDelta>,
+) -> Result<(), sqlx::Error> {
+    let mut deltas: Vec<(i64, AggregateDelta)> = deltas.into_iter().collect();
+    // One lock order for every writer of these rows.
+    deltas.sort_unstable_by_key(|(id, _)| *id);
+    let now = marquee_domain::time_fmt::now_ms();
+    for chunk in deltas.chunks(CHUNK) {
+        let column = |f: &dyn Fn(&AggregateDelta) -> i64| -> Vec<i64> {
+            chunk.iter().map(|(_, d)| f(d)).collect()
+        };
+        let ids: Vec<i64> = chunk.iter().map(|(id, _)| *id).collect();
+        sqlx::query(
+            "UPDATE movies m SET rating_count = m.rating_count + d.n, \
+             rating_sum = m.rating_sum + d.total, stars_1 = m.stars_1 + d.s1, \
+             stars_2 = m.stars_2 + d.s2, stars_3 = m.stars_3 + d.s3, stars_4 = m.stars_4 + d.s4, \
+             stars_5 = m.stars_5 + d.s5, review_count = m.review_count + d.texts, updated_ms = $10 \
+             FROM unnest($1::BIGINT[], $2::BIGINT[], $3::BIGINT[], $4::BIGINT[], $5::BIGINT[], \
+                         $6::BIGINT[], $7::BIGINT[], $8::BIGINT[], $9::BIGINT[]) \
+                  AS d(id, n, total, s1, s2, s3, s4, s5, texts) \
+             WHERE m.id = d.id",
+        )
+        .bind(ids)
+        .bind(column(&|d| d.ratings))
+        .bind(column(&|d| d.sum))
+        .bind(column(&|d| d.stars[0]))
+        .bind(column(&|d| d.stars[1]))
+        .bind(column(&|d| d.stars[2]))
+        .bind(column(&|d| d.stars[3]))
+        .bind(column(&|d| d.stars[4]))
+        .bind(column(&|d| d.texts))
+        // A newer `updated_ms` changes the catalog fingerprint, which tells running servers
+        // (another process, when ratings come from the command line) to drop cached pages.
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl ImportStore for PgStore {
     async fn import_films(
@@ -537,6 +610,12 @@ impl ImportStore for PgStore {
             .collect()
     }
 
+    async fn tidy_after_import(&self) -> StoreResult<()> {
+        crate::catalog::tidy_search(&self.pool)
+            .await
+            .map_err(db_err)
+    }
+
     async fn import_ratings(&self, ratings: &[ImportRating]) -> StoreResult<ImportCounts> {
         // The last rating of a pair in the batch wins.
         let mut last: HashMap<(i64, i64), &ImportRating> = HashMap::new();
@@ -556,7 +635,8 @@ impl ImportStore for PgStore {
             });
             q.push(
                 ") SELECT r.movie_id, r.user_id, r.id, r.stars, r.body FROM wanted w \
-                 JOIN reviews r ON r.movie_id = w.movie_id AND r.user_id = w.user_id",
+                 JOIN reviews r ON r.movie_id = w.movie_id AND r.user_id = w.user_id \
+                 FOR UPDATE OF r",
             );
             for row in q.build().fetch_all(&mut *tx).await.map_err(db_err)? {
                 stored.insert(
@@ -575,22 +655,28 @@ impl ImportStore for PgStore {
 
         let mut counts = ImportCounts::default();
         let mut new_rows = Vec::new();
-        let mut touched = HashSet::new();
+        let mut deltas: HashMap<i64, AggregateDelta> = HashMap::new();
         for r in &pairs {
             let stars = i64::from(r.stars.get());
             let body = r.body.as_ref().map(|b| b.as_str());
             match stored.get(&(r.movie.0, r.user.0)) {
                 None => {
                     counts.added += 1;
-                    touched.insert(r.movie.0);
+                    deltas
+                        .entry(r.movie.0)
+                        .or_default()
+                        .add(stars, body.is_some(), 1);
                     new_rows.push(*r);
                 }
                 Some((_, s, b)) if *s == stars && (body.is_none() || b.as_deref() == body) => {
                     counts.unchanged += 1;
                 }
-                Some((id, _, b)) => {
+                Some((id, old_stars, b)) => {
                     counts.updated += 1;
-                    touched.insert(r.movie.0);
+                    // The row is locked (FOR UPDATE above): what it held is what this replaces.
+                    let delta = deltas.entry(r.movie.0).or_default();
+                    delta.add(*old_stars, b.is_some(), -1);
+                    delta.add(stars, b.is_some() || body.is_some(), 1);
                     let new_text = body.is_some() && b.as_deref() != body;
                     sqlx::query(
                         "UPDATE reviews SET stars = $1, body = COALESCE($2, body), updated_ms = $3 \
@@ -656,9 +742,7 @@ impl ImportStore for PgStore {
                 t.build().execute(&mut *tx).await.map_err(db_err)?;
             }
         }
-        let mut touched: Vec<i64> = touched.into_iter().collect();
-        touched.sort_unstable();
-        recount_movies(&mut tx, &touched).await.map_err(db_err)?;
+        apply_deltas(&mut tx, deltas).await.map_err(db_err)?;
         tx.commit().await.map_err(db_err)?;
         Ok(counts)
     }

@@ -158,6 +158,56 @@ async fn films_from_before_search_are_indexed_when_the_store_opens() {
     assert_eq!(store.rebuild_search_index().await.unwrap(), 1);
 }
 
+/// An import's batches leave their search entries in the GIN indexes' pending lists; tidying
+/// after the import merges them, so searches read the indexes alone.
+#[tokio::test]
+async fn tidying_after_an_import_empties_the_gin_pending_lists() {
+    use marquee_domain::{Slug, Title};
+    use marquee_store::import::{ImportFilm, ImportStore};
+    use marquee_store::{CatalogStore, SearchTerms};
+    let Some(store) = fresh_store().await else {
+        return;
+    };
+    let batch = |from: usize| -> Vec<ImportFilm> {
+        (from..from + 60)
+            .map(|n| {
+                let mut draft = sample();
+                draft.slug = Slug::parse(&format!("lantern-{n}")).unwrap();
+                draft.title = Title::parse(&format!("Lantern {n}")).unwrap();
+                ImportFilm {
+                    key: format!("test:{n}"),
+                    other_keys: vec![],
+                    draft,
+                    fingerprint: n.to_string(),
+                    external_rating: None,
+                }
+            })
+            .collect()
+    };
+    // Pages merged out of the pending lists (merging them, so each check starts empty).
+    let pending = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT sum(gin_clean_pending_list(i::regclass))::bigint FROM unnest(ARRAY[\
+             'movie_search_titles', 'movie_search_people', 'movie_search_text', \
+             'movie_search_trigrams']) AS i",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap()
+    };
+    store.import_films(&batch(0), 1).await.unwrap();
+    assert!(pending().await > 0, "a batch alone leaves pending entries");
+    store.import_films(&batch(60), 1).await.unwrap();
+    store.import_films(&batch(120), 1).await.unwrap();
+    store.tidy_after_import().await.unwrap();
+    assert_eq!(pending().await, 0);
+    let hits = store
+        .search_movies(&SearchTerms::parse("lantern"), 50)
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 50);
+}
+
 /// Browse and search timings on a catalog of 60,000 films (`MARQUEE_BENCH_FILMS` to change the
 /// number; `MARQUEE_BENCH_TITLES=<file>` for real titles, one per line), with the query plans;
 /// run with `cargo nextest run -p marquee-store-postgres --run-ignored only catalog_timings

@@ -182,9 +182,9 @@ pub trait ImportStore: Send + Sync {
     /// every touched film's aggregates back in step from its rows in the same transaction. New
     /// text on a review drops the votes on the old text, as an edit does.
     async fn import_ratings(&self, ratings: &[ImportRating]) -> StoreResult<ImportCounts>;
-    /// Tidies what many batches left behind, once at the end of an import. SQLite merges the
+    /// Tidies what many batches left behind, once at the end of an import: SQLite merges the
     /// full-text indexes' segments into one (each batch adds its own, and a search reads every
-    /// segment); PostgreSQL's GIN indexes need nothing.
+    /// segment); PostgreSQL merges the GIN indexes' pending lists and refreshes its statistics.
     async fn tidy_after_import(&self) -> StoreResult<()> {
         Ok(())
     }

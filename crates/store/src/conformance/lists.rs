@@ -200,6 +200,19 @@ pub async fn imported_ratings_keep_every_aggregate_in_step(store: Arc<dyn Store>
         [1, 0, 0, 0, 0]
     );
     assert!(store.audit_aggregates().await.unwrap().is_empty());
+
+    // Words added to a bare rating make it a review; new stars move it in the histogram.
+    store
+        .import_ratings(&[r(alien, users[0], 3, Some("Quieter than I remembered."))])
+        .await
+        .unwrap();
+    let stats = store.movie_stats(alien).await.unwrap();
+    assert_eq!(
+        (stats.rating_count, stats.rating_sum, stats.review_count),
+        (1, 3, 1)
+    );
+    assert_eq!(stats.histogram, [0, 0, 1, 0, 0]);
+    assert!(store.audit_aggregates().await.unwrap().is_empty());
 }
 
 pub async fn the_watchlist_holds_a_film_once_and_pages_latest_first(store: Arc<dyn Store>) {
