@@ -98,7 +98,7 @@ pub async fn spawn_app_at(public_url: &str) -> TestApp {
 /// folder.
 pub async fn spawn_app_with_media(media: Arc<dyn marquee_media_store::MediaStorage>) -> TestApp {
     let mut app = spawn_app().await;
-    app.state.media = media;
+    app.state = app.state.with_media(media);
     app.router = web::router(app.state.clone());
     app
 }
