@@ -133,11 +133,19 @@ function defineTests() {
 
       // Keyboard: → moves 5 s on, J 10 s back, K plays.
       await page.locator('body').focus();
+      // Each step waits for its seek to finish (not only for currentTime, which moves at once):
+      // a key pressed while the player is still seeking can be overtaken by the seek.
       await page.keyboard.press('ArrowRight');
-      await page.waitForFunction((t) => document.getElementById('player').currentTime >= t + 4.5, resumed, { timeout: STEP_TIMEOUT });
+      await page.waitForFunction((t) => {
+        const v = document.getElementById('player');
+        return v.currentTime >= t + 4.5 && !v.seeking && v.readyState >= 2;
+      }, resumed, { timeout: STEP_TIMEOUT });
       const moved = await currentTime(page);
       await page.keyboard.press('j');
-      await page.waitForFunction((t) => document.getElementById('player').currentTime <= t - 9.5, moved, { timeout: STEP_TIMEOUT });
+      await page.waitForFunction((t) => {
+        const v = document.getElementById('player');
+        return v.currentTime <= t - 9.5 && !v.seeking && v.readyState >= 2;
+      }, moved, { timeout: STEP_TIMEOUT });
       await page.$eval('#player', (v) => { v.muted = true; });
       await page.keyboard.press('k');
       await page.waitForFunction(() => !document.getElementById('player').paused, null, { timeout: STEP_TIMEOUT });
