@@ -1,7 +1,8 @@
 // End-to-end test of the watch page in a real browser (headless Chromium via playwright-core):
 // a clip made by ffmpeg is added with `marquee media add`; the test signs up, opens the watch
 // page, plays, sees currentTime advance, seeks to 20 s, leaves, comes back and is resumed there,
-// and uses the keyboard controls.
+// and uses the keyboard controls. A second film, packaged into HLS by `marquee media package`,
+// plays and seeks through Chromium's native HLS.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -72,6 +73,10 @@ function defineTests() {
       marquee(dataDir, ['movie', 'add', '--title', 'Test Pattern', '--slug', 'test-pattern', '--year', '2024']);
       const added = marquee(dataDir, ['media', 'add', 'test-pattern', clip, '--subtitles', srt, '--lang', 'en']);
       assert.match(added, /Added clip\.mp4/);
+      // A second film, packaged into HLS (its top rendition, a remux) before the server starts.
+      marquee(dataDir, ['movie', 'add', '--title', 'Test Ladder', '--slug', 'test-ladder', '--year', '2024']);
+      marquee(dataDir, ['media', 'add', 'test-ladder', clip]);
+      marquee(dataDir, ['media', 'package', 'test-ladder', '--top-only']);
       server = await startServer(dataDir, await freePort(), []);
       browser = await chromium.launch({
         executablePath: CHROMIUM,
@@ -154,6 +159,29 @@ function defineTests() {
       await page.goto(`${server.baseUrl}/`);
       assert.equal(await page.locator('#continue-heading').count(), 1);
       assertClean(log, 'watch page');
+      await context.close();
+    });
+
+    test('a packaged film plays through native HLS and seeks', async () => {
+      const context = await browser.newContext();
+      const { page, log } = await watchedPage(context);
+      await page.goto(`${server.baseUrl}/watch/test-ladder`);
+      const canHls = await page.$eval('#player', (v) => v.canPlayType('application/vnd.apple.mpegurl'));
+      assert.notEqual(canHls, '', 'this Chromium plays HLS natively');
+      await page.waitForFunction(() => document.getElementById('player').readyState >= 1, null, { timeout: STEP_TIMEOUT });
+      const source = await page.$eval('#player', (v) => v.currentSrc);
+      assert.match(source, /\/media\/test-ladder\/hls\/master\.m3u8$/, `the player chose ${source}`);
+
+      await page.$eval('#player', (v) => { v.muted = true; return v.play(); });
+      await page.waitForFunction(() => document.getElementById('player').currentTime > 1, null, { timeout: STEP_TIMEOUT });
+      await page.$eval('#player', (v) => new Promise((resolve) => {
+        v.addEventListener('seeked', resolve, { once: true });
+        v.currentTime = 20;
+      }));
+      const seeked = await currentTime(page);
+      assert.ok(seeked >= 19.5 && seeked < 25, `after seeking to 20 s the HLS player is at ${seeked}`);
+      await page.waitForFunction(() => document.getElementById('player').currentTime > 20.5, null, { timeout: STEP_TIMEOUT });
+      assertClean(log, 'HLS watch page');
       await context.close();
     });
   });
