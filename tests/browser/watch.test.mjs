@@ -53,6 +53,20 @@ function marquee(dataDir, args) {
 
 const currentTime = (page) => page.$eval('#player', (v) => v.currentTime);
 
+// Plays (muted) until currentTime advances, seeks to 20 s and waits for playback to go on from
+// there. Seeking needs byte ranges (direct play) or segments (HLS), else the player stays near 0.
+async function playAndSeekTo20(page, what) {
+  await page.$eval('#player', (v) => { v.muted = true; return v.play(); });
+  await page.waitForFunction(() => document.getElementById('player').currentTime > 1, null, { timeout: STEP_TIMEOUT });
+  await page.$eval('#player', (v) => new Promise((resolve) => {
+    v.addEventListener('seeked', resolve, { once: true });
+    v.currentTime = 20;
+  }));
+  const seeked = await currentTime(page);
+  assert.ok(seeked >= 19.5 && seeked < 25, `after seeking to 20 s ${what} is at ${seeked}`);
+  await page.waitForFunction(() => document.getElementById('player').currentTime > 20.5, null, { timeout: STEP_TIMEOUT });
+}
+
 function defineTests() {
   describe('watch page in headless Chromium', () => {
     let server;
@@ -108,17 +122,7 @@ function defineTests() {
       const tracks = await page.$eval('#player', (v) => Array.from(v.textTracks).map((t) => `${t.language}:${t.mode}`));
       assert.deepEqual(tracks, ['en:showing'], 'the English subtitles are on by default');
 
-      await page.$eval('#player', (v) => { v.muted = true; return v.play(); });
-      await page.waitForFunction(() => document.getElementById('player').currentTime > 1, null, { timeout: STEP_TIMEOUT });
-
-      // Seek to 20 s: this needs byte ranges (or HLS), else the browser stays near 0.
-      await page.$eval('#player', (v) => new Promise((resolve) => {
-        v.addEventListener('seeked', resolve, { once: true });
-        v.currentTime = 20;
-      }));
-      const seeked = await currentTime(page);
-      assert.ok(seeked >= 19.5 && seeked < 25, `after seeking to 20 s the player is at ${seeked}`);
-      await page.waitForFunction(() => document.getElementById('player').currentTime > 20.5, null, { timeout: STEP_TIMEOUT });
+      await playAndSeekTo20(page, 'the player');
 
       // Pausing reports the position; wait for the server to have it.
       const saved = page.waitForResponse((r) => r.url().endsWith('/progress') && r.request().method() === 'PUT');
@@ -172,15 +176,7 @@ function defineTests() {
       const source = await page.$eval('#player', (v) => v.currentSrc);
       assert.match(source, /\/media\/test-ladder\/hls\/master\.m3u8$/, `the player chose ${source}`);
 
-      await page.$eval('#player', (v) => { v.muted = true; return v.play(); });
-      await page.waitForFunction(() => document.getElementById('player').currentTime > 1, null, { timeout: STEP_TIMEOUT });
-      await page.$eval('#player', (v) => new Promise((resolve) => {
-        v.addEventListener('seeked', resolve, { once: true });
-        v.currentTime = 20;
-      }));
-      const seeked = await currentTime(page);
-      assert.ok(seeked >= 19.5 && seeked < 25, `after seeking to 20 s the HLS player is at ${seeked}`);
-      await page.waitForFunction(() => document.getElementById('player').currentTime > 20.5, null, { timeout: STEP_TIMEOUT });
+      await playAndSeekTo20(page, 'the HLS player');
       assertClean(log, 'HLS watch page');
       await context.close();
     });
