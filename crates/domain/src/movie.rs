@@ -293,6 +293,23 @@ pub struct MovieDraft {
 }
 
 impl MovieDraft {
+    /// A film known only by its address and title; everything else empty or unknown.
+    pub fn titled(slug: Slug, title: Title) -> Self {
+        Self {
+            slug,
+            title,
+            original_title: None,
+            year: None,
+            runtime: None,
+            synopsis: Synopsis(String::new()),
+            genres: Vec::new(),
+            directors: Vec::new(),
+            cast: Vec::new(),
+            content_rating: ContentRating::NotRated,
+            language: Language(String::new()),
+        }
+    }
+
     /// Checks the parts that only make sense together (no duplicate genres, bounded lists).
     pub fn check(self) -> Result<Self, ValidationError> {
         if self.genres.len() > 10 {

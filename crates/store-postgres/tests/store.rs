@@ -105,19 +105,10 @@ async fn an_announcement_of_everything_resets_every_subscriber() {
 
 fn sample() -> marquee_domain::MovieDraft {
     use marquee_domain::*;
-    MovieDraft {
-        slug: Slug::parse("feed-test").unwrap(),
-        title: Title::parse("Feed").unwrap(),
-        original_title: None,
-        year: None,
-        runtime: None,
-        synopsis: Synopsis::parse("").unwrap(),
-        genres: vec![],
-        directors: vec![],
-        cast: vec![],
-        content_rating: ContentRating::NotRated,
-        language: Language::parse("").unwrap(),
-    }
+    MovieDraft::titled(
+        Slug::parse("feed-test").unwrap(),
+        Title::parse("Feed").unwrap(),
+    )
 }
 
 /// Reconnects to the schema `store` lives in.

@@ -674,17 +674,11 @@ mod tests {
                         key: format!("test:{n}"),
                         other_keys: vec![],
                         draft: MovieDraft {
-                            slug: Slug::parse(&format!("film-{n}")).unwrap(),
-                            title: Title::parse(&format!("Lantern {n}")).unwrap(),
-                            original_title: None,
-                            year: None,
-                            runtime: None,
-                            synopsis: Synopsis::parse("").unwrap(),
-                            genres: vec![],
                             directors: vec![PersonName::parse(&format!("Ada Lumen {n}")).unwrap()],
-                            cast: vec![],
-                            content_rating: ContentRating::NotRated,
-                            language: Language::parse("").unwrap(),
+                            ..MovieDraft::titled(
+                                Slug::parse(&format!("film-{n}")).unwrap(),
+                                Title::parse(&format!("Lantern {n}")).unwrap(),
+                            )
                         },
                         fingerprint: n.to_string(),
                         external_rating: None,

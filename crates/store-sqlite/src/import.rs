@@ -6,7 +6,10 @@ use crate::movies::{MOVIE_COLUMNS, load_details, movie_row};
 use crate::{SqliteStore, db_err};
 use async_trait::async_trait;
 use marquee_domain::{MovieDraft, MovieId, UserId};
-use marquee_store::import::{LOCKED_PASSWORD, free_slug, merge_draft, slug_candidates};
+use marquee_store::import::{
+    FilmPlan, LOCKED_PASSWORD, film_outcomes, free_slug, keys_and_ratings, merge_draft,
+    numbered_slugs, plan_films,
+};
 use marquee_store::{
     ExternalRating, FilmOutcome, ImportCounts, ImportFilm, ImportRating, ImportStore, ImportUser,
     StoreResult,
@@ -18,15 +21,6 @@ use std::collections::{HashMap, HashSet};
 const CHUNK: usize = 400;
 /// How many numbered forms of a taken slug are tried in the one lookup.
 const SLUG_TRIES: usize = 20;
-
-/// What a batch does with one film.
-enum Plan {
-    Unchanged(i64),
-    Update(i64),
-    Add,
-    /// The same film appeared earlier in this batch.
-    SameAs(usize),
-}
 
 /// `key -> (film, fingerprint)` for the keys that are known.
 async fn known_keys(
@@ -228,32 +222,11 @@ impl ImportStore for SqliteStore {
         let known = known_keys(&mut tx, &keys).await.map_err(db_err)?;
 
         // What to do with each film; a key seen earlier in the batch is the same film.
-        let mut first_seen: HashMap<&str, usize> = HashMap::new();
-        let mut plans = Vec::with_capacity(films.len());
-        for (i, film) in films.iter().enumerate() {
-            let all = || std::iter::once(&film.key).chain(&film.other_keys);
-            let plan = if let Some(j) = all().find_map(|k| first_seen.get(k.as_str())) {
-                Plan::SameAs(*j)
-            } else if let Some((id, fingerprint)) = known.get(&film.key) {
-                if *fingerprint == film.fingerprint {
-                    Plan::Unchanged(*id)
-                } else {
-                    Plan::Update(*id)
-                }
-            } else if let Some((id, _)) = film.other_keys.iter().find_map(|k| known.get(k)) {
-                Plan::Update(*id)
-            } else {
-                Plan::Add
-            };
-            for k in all() {
-                first_seen.entry(k.as_str()).or_insert(i);
-            }
-            plans.push(plan);
-        }
+        let plans = plan_films(films, &known);
 
         // Slugs for the new films, checked in one lookup.
         let adds: Vec<usize> = (0..films.len())
-            .filter(|i| matches!(plans[*i], Plan::Add))
+            .filter(|i| plans[*i] == FilmPlan::Add)
             .collect();
         // Most wanted slugs are free: look those up first, numbered forms only for the taken.
         let wanted: Vec<String> = adds
@@ -261,18 +234,7 @@ impl ImportStore for SqliteStore {
             .map(|i| films[*i].draft.slug.as_str().to_owned())
             .collect();
         let mut taken = taken_slugs(&mut tx, &wanted).await.map_err(db_err)?;
-        // Numbered forms are needed for a slug taken already or wanted twice in this batch.
-        let mut count: HashMap<&str, usize> = HashMap::new();
-        for s in &wanted {
-            *count.entry(s.as_str()).or_default() += 1;
-        }
-        let mut numbered: Vec<String> = wanted
-            .iter()
-            .filter(|s| taken.contains(*s) || count[s.as_str()] > 1)
-            .flat_map(|s| slug_candidates(s, SLUG_TRIES).into_iter().skip(1))
-            .collect();
-        numbered.sort_unstable();
-        numbered.dedup();
+        let numbered = numbered_slugs(&wanted, &taken, SLUG_TRIES);
         if !numbered.is_empty() {
             taken.extend(taken_slugs(&mut tx, &numbered).await.map_err(db_err)?);
         }
@@ -332,7 +294,9 @@ impl ImportStore for SqliteStore {
         // Merge the changed films into what is stored.
         let mut merged: Vec<(usize, MovieDraft)> = Vec::new();
         for (i, plan) in plans.iter().enumerate() {
-            let Plan::Update(id) = plan else { continue };
+            let FilmPlan::Update(MovieId(id)) = *plan else {
+                continue;
+            };
             let Some(row) =
                 sqlx::query(&format!("SELECT {MOVIE_COLUMNS} FROM movies WHERE id = ?"))
                     .bind(id)
@@ -361,7 +325,7 @@ impl ImportStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-            ids.insert(i, *id);
+            ids.insert(i, id);
             merged.push((i, draft));
         }
 
@@ -375,41 +339,9 @@ impl ImportStore for SqliteStore {
             .map_err(db_err)?;
 
         // The answers, then the keys and ratings that go with them.
-        let mut outcomes: Vec<FilmOutcome> = Vec::with_capacity(films.len());
-        for (i, plan) in plans.iter().enumerate() {
-            let outcome = match plan {
-                Plan::Unchanged(id) => FilmOutcome::Unchanged(MovieId(*id)),
-                Plan::Update(id) => FilmOutcome::Updated(MovieId(*id)),
-                Plan::Add => match ids.get(&i) {
-                    Some(id) => FilmOutcome::Added(MovieId(*id)),
-                    None => {
-                        return Err(db_err(sqlx::Error::Protocol(format!(
-                            "the new film '{}' came back without an id",
-                            films[i].draft.slug.as_str()
-                        ))));
-                    }
-                },
-                Plan::SameAs(j) => FilmOutcome::Unchanged(outcomes[*j].id()),
-            };
-            outcomes.push(outcome);
-        }
-        let mut key_rows: Vec<(&str, i64, Option<&str>)> = Vec::new();
-        let mut external: Vec<(i64, &ExternalRating)> = Vec::new();
-        let mut seen_keys = HashSet::new();
-        for (film, outcome) in films.iter().zip(&outcomes) {
-            let id = outcome.id().0;
-            // One row per key: an upsert may not touch the same row twice in one statement.
-            let own = std::iter::once((film.key.as_str(), Some(film.fingerprint.as_str())));
-            let others = film.other_keys.iter().map(|k| (k.as_str(), None));
-            for (key, fingerprint) in own.chain(others) {
-                if seen_keys.insert(key) {
-                    key_rows.push((key, id, fingerprint));
-                }
-            }
-            if let Some(r) = &film.external_rating {
-                external.push((id, r));
-            }
-        }
+        let outcomes =
+            film_outcomes(films, &plans, &ids).map_err(|e| db_err(sqlx::Error::Protocol(e)))?;
+        let (key_rows, external) = keys_and_ratings(films, &outcomes);
         for chunk in key_rows.chunks(CHUNK) {
             let mut q: QueryBuilder<Sqlite> =
                 QueryBuilder::new("INSERT INTO movie_keys (key, movie_id, fingerprint) ");

@@ -7,6 +7,7 @@ use marquee_domain::{
     ContentRating, DisplayName, MovieDraft, MovieId, ReviewText, Stars, UserId, Username,
 };
 use serde::Serialize;
+use std::collections::{HashMap, HashSet};
 
 use crate::{Movie, StoreResult};
 
@@ -199,14 +200,125 @@ pub fn slug_candidates(slug: &str, n: usize) -> Vec<String> {
 }
 
 /// The first candidate of [`slug_candidates`] not in `taken`, or `None` when all are.
-pub fn free_slug(
-    slug: &str,
-    n: usize,
-    taken: &std::collections::HashSet<String>,
-) -> Option<String> {
+pub fn free_slug(slug: &str, n: usize, taken: &HashSet<String>) -> Option<String> {
     slug_candidates(slug, n)
         .into_iter()
         .find(|s| !taken.contains(s))
+}
+
+/// What an import does with one film of a batch (see [`plan_films`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilmPlan {
+    /// Known under its key with the same fingerprint.
+    Unchanged(MovieId),
+    /// Known under its key (with another fingerprint) or under one of its other keys.
+    Update(MovieId),
+    Add,
+    /// The same film appeared earlier in this batch, at this index.
+    SameAs(usize),
+}
+
+/// Plans a batch: `known` maps every key of the batch that is already stored to its film and
+/// fingerprint. A film sharing any key with an earlier one of the batch is that film.
+pub fn plan_films(films: &[ImportFilm], known: &HashMap<String, (i64, String)>) -> Vec<FilmPlan> {
+    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+    let mut plans = Vec::with_capacity(films.len());
+    for (i, film) in films.iter().enumerate() {
+        let all = || std::iter::once(&film.key).chain(&film.other_keys);
+        let plan = if let Some(j) = all().find_map(|k| first_seen.get(k.as_str())) {
+            FilmPlan::SameAs(*j)
+        } else if let Some((id, fingerprint)) = known.get(&film.key) {
+            if *fingerprint == film.fingerprint {
+                FilmPlan::Unchanged(MovieId(*id))
+            } else {
+                FilmPlan::Update(MovieId(*id))
+            }
+        } else if let Some((id, _)) = film.other_keys.iter().find_map(|k| known.get(k)) {
+            FilmPlan::Update(MovieId(*id))
+        } else {
+            FilmPlan::Add
+        };
+        for k in all() {
+            first_seen.entry(k.as_str()).or_insert(i);
+        }
+        plans.push(plan);
+    }
+    plans
+}
+
+/// The numbered forms (`slug-2` …) worth looking up for new films' `wanted` slugs: those of a
+/// slug already `taken`, or wanted twice in the batch. Most wanted slugs are free, so a backend
+/// looks the plain ones up first and only these after.
+pub fn numbered_slugs(wanted: &[String], taken: &HashSet<String>, n: usize) -> Vec<String> {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for s in wanted {
+        *count.entry(s.as_str()).or_default() += 1;
+    }
+    let mut numbered: Vec<String> = wanted
+        .iter()
+        .filter(|s| taken.contains(*s) || count[s.as_str()] > 1)
+        .flat_map(|s| slug_candidates(s, n).into_iter().skip(1))
+        .collect();
+    numbered.sort_unstable();
+    numbered.dedup();
+    numbered
+}
+
+/// The answer for each film of a batch, from its plan and the ids the added films got (by
+/// index). An added film without an id is an error naming its slug.
+pub fn film_outcomes(
+    films: &[ImportFilm],
+    plans: &[FilmPlan],
+    added: &HashMap<usize, i64>,
+) -> Result<Vec<FilmOutcome>, String> {
+    let mut outcomes: Vec<FilmOutcome> = Vec::with_capacity(films.len());
+    for (i, plan) in plans.iter().enumerate() {
+        let outcome = match plan {
+            FilmPlan::Unchanged(id) => FilmOutcome::Unchanged(*id),
+            FilmPlan::Update(id) => FilmOutcome::Updated(*id),
+            FilmPlan::Add => match added.get(&i) {
+                Some(id) => FilmOutcome::Added(MovieId(*id)),
+                None => {
+                    return Err(format!(
+                        "the new film '{}' came back without an id",
+                        films[i].draft.slug.as_str()
+                    ));
+                }
+            },
+            FilmPlan::SameAs(j) => FilmOutcome::Unchanged(outcomes[*j].id()),
+        };
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+/// A `movie_keys` row: key, film, and the fingerprint for a source's own key (`None` for another
+/// catalog's key, which keeps what it has).
+pub type KeyRow<'a> = (&'a str, i64, Option<&'a str>);
+
+/// The key rows and external ratings a batch stores once its films have ids. One row per key:
+/// an upsert may not touch the same row twice in one statement.
+pub fn keys_and_ratings<'a>(
+    films: &'a [ImportFilm],
+    outcomes: &[FilmOutcome],
+) -> (Vec<KeyRow<'a>>, Vec<(i64, &'a ExternalRating)>) {
+    let mut key_rows = Vec::new();
+    let mut external = Vec::new();
+    let mut seen_keys = HashSet::new();
+    for (film, outcome) in films.iter().zip(outcomes) {
+        let id = outcome.id().0;
+        let own = std::iter::once((film.key.as_str(), Some(film.fingerprint.as_str())));
+        let others = film.other_keys.iter().map(|k| (k.as_str(), None));
+        for (key, fingerprint) in own.chain(others) {
+            if seen_keys.insert(key) {
+                key_rows.push((key, id, fingerprint));
+            }
+        }
+        if let Some(r) = &film.external_rating {
+            external.push((id, r));
+        }
+    }
+    (key_rows, external)
 }
 
 #[cfg(test)]
@@ -226,5 +338,94 @@ mod tests {
         );
         let all = slug_candidates("x", 3).into_iter().collect();
         assert_eq!(free_slug("x", 3, &all), None);
+    }
+
+    fn film(key: &str, others: &[&str], fingerprint: &str) -> ImportFilm {
+        use marquee_domain::*;
+        ImportFilm {
+            key: key.into(),
+            other_keys: others.iter().map(|k| (*k).to_owned()).collect(),
+            draft: MovieDraft::titled(
+                Slug::parse("a-film").unwrap(),
+                Title::parse("A Film").unwrap(),
+            ),
+            fingerprint: fingerprint.into(),
+            external_rating: None,
+        }
+    }
+
+    #[test]
+    fn a_batch_is_planned_by_key_fingerprint_other_keys_and_earlier_films() {
+        let known: HashMap<String, (i64, String)> = [
+            ("ml:1".to_owned(), (10, "f1".to_owned())),
+            ("imdb:tt2".to_owned(), (20, "".to_owned())),
+        ]
+        .into();
+        let films = [
+            film("ml:1", &[], "f1"),
+            film("ml:1b", &["ml:1"], "x"),
+            film("ml:3", &["imdb:tt2"], "f3"),
+            film("ml:4", &[], "f4"),
+            film("ml:5", &["ml:1"], "f5"),
+            film("ml:4", &[], "f4"),
+            film("ml:1", &[], "changed"),
+        ];
+        let plans = plan_films(&films[..4], &known);
+        assert_eq!(
+            plans,
+            [
+                FilmPlan::Unchanged(MovieId(10)),
+                FilmPlan::SameAs(0),
+                FilmPlan::Update(MovieId(20)),
+                FilmPlan::Add,
+            ]
+        );
+        assert_eq!(
+            plan_films(&films[5..], &known)[1],
+            FilmPlan::Update(MovieId(10))
+        );
+        let plans = plan_films(&films[3..6], &known);
+        assert_eq!(
+            plans,
+            [
+                FilmPlan::Add,
+                FilmPlan::Update(MovieId(10)),
+                FilmPlan::SameAs(0)
+            ]
+        );
+        let outcomes = film_outcomes(&films[3..6], &plans, &[(0, 7)].into()).unwrap();
+        assert_eq!(
+            outcomes,
+            [
+                FilmOutcome::Added(MovieId(7)),
+                FilmOutcome::Updated(MovieId(10)),
+                FilmOutcome::Unchanged(MovieId(7)),
+            ]
+        );
+        assert!(film_outcomes(&films[3..4], &[FilmPlan::Add], &HashMap::new()).is_err());
+        let (keys, _) = keys_and_ratings(&films[3..6], &outcomes);
+        assert_eq!(
+            keys,
+            [
+                ("ml:4", 7, Some("f4")),
+                ("ml:5", 10, Some("f5")),
+                ("ml:1", 10, None)
+            ]
+        );
+    }
+
+    #[test]
+    fn numbered_slugs_are_looked_up_for_taken_and_repeated_ones_only() {
+        let wanted = [
+            "a".to_owned(),
+            "b".to_owned(),
+            "c".to_owned(),
+            "c".to_owned(),
+        ];
+        let taken = ["a".to_owned()].into();
+        assert_eq!(
+            numbered_slugs(&wanted, &taken, 3),
+            ["a-2", "a-3", "c-2", "c-3"]
+        );
     }
 }

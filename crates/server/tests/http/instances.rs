@@ -368,19 +368,10 @@ async fn the_deploy_nginx_config_balances_two_instances_and_survives_one_stoppin
     .await
     .unwrap();
     let film = store
-        .create_movie(&MovieDraft {
-            slug: Slug::parse("balanced").unwrap(),
-            title: Title::parse("Balanced").unwrap(),
-            original_title: None,
-            year: None,
-            runtime: None,
-            synopsis: Synopsis::parse("").unwrap(),
-            genres: vec![],
-            directors: vec![],
-            cast: vec![],
-            content_rating: ContentRating::NotRated,
-            language: Language::parse("").unwrap(),
-        })
+        .create_movie(&MovieDraft::titled(
+            Slug::parse("balanced").unwrap(),
+            Title::parse("Balanced").unwrap(),
+        ))
         .await
         .unwrap();
     let (_, token) = user_with_token(&store, "viewer", "x").await;
