@@ -291,7 +291,7 @@ pub fn parse_leaving(raw: Option<&str>) -> Result<LeavingReviews, ValidationErro
 /// Deletes the signed-in user's account once their password checks out (failures count towards
 /// the sign-in throttle, so this is no way around it), then refreshes every title page that
 /// showed their ratings. Removing them also withdraws their helpful votes on other films'
-/// reviews, which the store can not list, so this instance's whole page cache is dropped.
+/// reviews, which the store can not list, so every instance drops every cached page.
 pub async fn delete_account(
     state: &AppState,
     user: &User,
@@ -323,6 +323,12 @@ pub async fn delete_account(
     state.tokens.forget_all();
     if reviews == LeavingReviews::Remove {
         state.cache.clear();
+        state.results.clear();
+        // The other instances hear of it through the store (PostgreSQL); a lone SQLite server
+        // has just cleared its own.
+        if let Err(e) = state.store.announce_all().await {
+            tracing::warn!(error = %e, "could not tell other instances about a deleted account");
+        }
     }
     for film in &films {
         state.changed(*film).await;

@@ -93,6 +93,7 @@ async fn two_instances_on_one_postgres_database_behave_as_one_service() {
         )
         .await
         .unwrap();
+    let (_, leaver_token) = user_with_token(&store, "leaver", &hash).await;
     let mut raters = Vec::new();
     for i in 0..12 {
         raters.push(user_with_token(&store, &format!("rater{i:02}"), "x").await);
@@ -204,6 +205,31 @@ async fn two_instances_on_one_postgres_database_behave_as_one_service() {
         Vec::<String>::new()
     );
     wait_for("B's page to show the votes", || {
+        get(&b, &page).1.contains("12 people found this helpful")
+    });
+
+    // An account deleted through A with its reviews removed takes its votes on other people's
+    // reviews along; B, which cached the page with that vote, drops it.
+    let (status, body) = http(
+        &a,
+        "PUT",
+        &vote_path,
+        &[("Authorization", &bearer(&leaver_token))],
+        Some(r#"{"helpful": true}"#),
+    );
+    assert_eq!(status, 200, "{body}");
+    wait_for("B's page to show the leaver's vote", || {
+        get(&b, &page).1.contains("13 people found this helpful")
+    });
+    let (status, body) = http(
+        &a,
+        "DELETE",
+        "/api/v1/me",
+        &[("Authorization", &bearer(&leaver_token))],
+        Some(r#"{"password": "a long password", "reviews": "remove"}"#),
+    );
+    assert_eq!(status, 204, "{body}");
+    wait_for("B's page to drop the deleted account's vote", || {
         get(&b, &page).1.contains("12 people found this helpful")
     });
 
