@@ -322,13 +322,7 @@ pub async fn delete_account(
     state.store.delete_account(user.id, reviews).await?;
     state.tokens.forget_all();
     if reviews == LeavingReviews::Remove {
-        state.cache.clear();
-        state.results.clear();
-        // The other instances hear of it through the store (PostgreSQL); a lone SQLite server
-        // has just cleared its own.
-        if let Err(e) = state.store.announce_all().await {
-            tracing::warn!(error = %e, "could not tell other instances about a deleted account");
-        }
+        state.changed_everything().await;
     }
     for film in &films {
         state.changed(*film).await;

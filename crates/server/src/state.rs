@@ -85,6 +85,16 @@ impl AppState {
         }
     }
 
+    /// Records that any film's pages may have changed (a write whose films can not be listed):
+    /// drops everything this instance cached and tells the other instances to do the same.
+    pub async fn changed_everything(&self) {
+        self.cache.clear();
+        self.results.clear();
+        if let Err(e) = self.store.announce_all().await {
+            tracing::warn!(error = %e, "could not announce a change to every film");
+        }
+    }
+
     /// Loads (or on first start creates) the shared keys and builds the state.
     pub async fn new(store: Arc<dyn Store>, settings: Settings) -> anyhow::Result<Self> {
         let csrf = store

@@ -218,18 +218,6 @@ impl PgStore {
     }
 }
 
-/// Rewrites the search rows of the given films from their current titles, credits and synopsis,
-/// inside the caller's transaction (ids of films that no longer exist are skipped: their rows
-/// went with them). Five statements per 1,000 films, whatever the number of films, so a bulk
-/// import can pass all the films it touched at once. A bulk writer calls [`tidy_search`] when
-/// it is done.
-pub(crate) async fn refresh_search(
-    conn: &mut PgConnection,
-    ids: &[i64],
-) -> Result<(), sqlx::Error> {
-    write_search_rows(conn, ids).await
-}
-
 /// After a bulk write: merges the GIN indexes' pending lists, which every search would otherwise
 /// read through until autovacuum merges them (one merge at the end costs a fraction of one per
 /// batch), and refreshes the planner's statistics, whose estimates a bulk load makes stale.
@@ -246,8 +234,15 @@ pub(crate) async fn tidy_search(pool: &PgPool) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// The rows part of [`refresh_search`].
-async fn write_search_rows(conn: &mut PgConnection, ids: &[i64]) -> Result<(), sqlx::Error> {
+/// Rewrites the search rows of the given films from their current titles, credits and synopsis,
+/// inside the caller's transaction (ids of films that no longer exist are skipped: their rows
+/// went with them). Five statements per 1,000 films, whatever the number of films, so a bulk
+/// import can pass all the films it touched at once. A bulk writer calls [`tidy_search`] when
+/// it is done.
+pub(crate) async fn refresh_search(
+    conn: &mut PgConnection,
+    ids: &[i64],
+) -> Result<(), sqlx::Error> {
     for chunk in ids.chunks(1000) {
         let films = sqlx::query(
             "SELECT id, title, original_title, synopsis FROM movies WHERE id = ANY($1)",

@@ -27,15 +27,16 @@ pub async fn hls_file(
 ) -> Result<Response, AppError> {
     let not_found = || AppError::NotFound("file");
     let content_type = for_hls_file(std::path::Path::new(&path)).ok_or_else(not_found)?;
-    let (_, media) = watchable_media(&state, &slug, viewer.user.as_ref(), query.as_deref()).await?;
-    let prefix = media
+    let film = watchable_media(&state, &slug, viewer.user.as_ref(), query.as_deref()).await?;
+    let prefix = film
+        .media
         .hls_prefix
         .as_deref()
         .and_then(|p| MediaKey::parse(p).ok())
         .ok_or(AppError::NotFound("packaging"))?;
     // The packaging belongs to the current upload (it sits beside the source): a prefix that
     // does not is never served, whatever the record says.
-    let upload = crate::media::folder_of(&media.storage_key).ok_or_else(not_found)?;
+    let upload = crate::media::folder_of(&film.media.storage_key).ok_or_else(not_found)?;
     if !prefix.is_under(&upload) {
         return Err(not_found());
     }

@@ -3,6 +3,7 @@
 //! recorded for a film, never by a path taken from the request.
 
 use crate::access;
+use crate::cache::TitleData;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::extract::Viewer;
@@ -18,6 +19,20 @@ use marquee_media::subtitles::SubtitleLang;
 use marquee_media_store::{ChosenRange, MediaKey, ObjectMeta, RangeBytes, StorageError};
 use marquee_store::{MediaRecord, Movie, User};
 use std::ops::Range;
+use std::sync::Arc;
+
+/// A film that has media, as the title-page cache holds it: the film is shared with the cache,
+/// not copied for each of a player's range requests.
+pub struct Playable {
+    title: Arc<TitleData>,
+    pub media: MediaRecord,
+}
+
+impl Playable {
+    pub fn movie(&self) -> &Movie {
+        &self.title.movie
+    }
+}
 
 /// The film and its media, or 404; 401 when the viewer may not watch it; 403 when the request's
 /// query carries a stream signature (`?u=…&exp=…&sig=…`) that is wrong or expired.
@@ -26,19 +41,19 @@ pub async fn watchable_media(
     slug: &str,
     viewer: Option<&User>,
     query: Option<&str>,
-) -> Result<(Movie, MediaRecord), AppError> {
-    let (movie, media) = film_media(state, slug).await?;
-    access::check_stream(&state.keys, &movie, viewer, query)?;
-    Ok((movie, media))
+) -> Result<Playable, AppError> {
+    let film = film_media(state, slug).await?;
+    access::check_stream(&state.keys, film.movie(), viewer, query)?;
+    Ok(film)
 }
 
 /// The film and its media, or 404. Read through the title-page cache, so that a player's
 /// stream of range requests costs no database query once the film's page has been read; the
 /// cache is dropped whenever the film, its media or its access rule changes.
-pub async fn film_media(state: &AppState, slug: &str) -> Result<(Movie, MediaRecord), AppError> {
-    let (_, data) = crate::web::pages::movies::title_data(state, slug).await?;
-    let media = data.media.clone().ok_or(AppError::NotFound("media"))?;
-    Ok((data.movie.clone(), media))
+pub async fn film_media(state: &AppState, slug: &str) -> Result<Playable, AppError> {
+    let (_, title) = crate::web::pages::movies::title_data(state, slug).await?;
+    let media = title.media.clone().ok_or(AppError::NotFound("media"))?;
+    Ok(Playable { title, media })
 }
 
 fn stored_key(key: &str) -> Result<MediaKey, AppError> {
@@ -61,9 +76,9 @@ pub async fn direct(
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let (_, media) = watchable_media(&state, &slug, viewer.user.as_ref(), query.as_deref()).await?;
-    let key = stored_key(&media.storage_key)?;
-    serve_object(&state, &key, &media.content_type, &method, &headers).await
+    let film = watchable_media(&state, &slug, viewer.user.as_ref(), query.as_deref()).await?;
+    let key = stored_key(&film.media.storage_key)?;
+    serve_object(&state, &key, &film.media.content_type, &method, &headers).await
 }
 
 /// `GET /media/{slug}/subtitles/{lang}.vtt`
@@ -79,10 +94,10 @@ pub async fn subtitles(
         .strip_suffix(".vtt")
         .and_then(|l| SubtitleLang::parse(l).ok())
         .ok_or(AppError::NotFound("subtitles"))?;
-    let (movie, _) = watchable_media(&state, &slug, viewer.user.as_ref(), query.as_deref()).await?;
+    let film = watchable_media(&state, &slug, viewer.user.as_ref(), query.as_deref()).await?;
     let track = state
         .store
-        .subtitles_for(movie.id)
+        .subtitles_for(film.movie().id)
         .await?
         .into_iter()
         .find(|s| s.lang == lang.as_str())

@@ -17,8 +17,9 @@ pub async fn watch(
     viewer: Viewer,
     Path(slug): Path<String>,
 ) -> PageResult<Response> {
-    let (movie, media) = film_media(&state, &slug).await?;
-    if !access::may_watch(&movie, viewer.user.as_ref()) {
+    let film = film_media(&state, &slug).await?;
+    let (movie, media) = (film.movie(), &film.media);
+    if !access::may_watch(movie, viewer.user.as_ref()) {
         // Members only: sign in, then come straight back.
         let next = urlencode(&format!("/watch/{}", movie.slug));
         return Ok(Redirect::to(&format!("/signin?next={next}")).into_response());
