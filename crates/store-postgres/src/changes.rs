@@ -12,6 +12,38 @@ use tokio::sync::mpsc;
 pub(crate) const CHANNEL: &str = "marquee_changes";
 /// The payload that means "everything": film ids are numbers, so it cannot be mistaken for one.
 const EVERYTHING: &str = "*";
+/// The longest payload written: PostgreSQL refuses one of 8,000 bytes or more.
+const PAYLOAD_MAX: usize = 7_000;
+
+/// The announcements of a write that touched `movies`: their ids, comma-separated, as few
+/// payloads as fit. One notification per film cost every listening instance a message per film,
+/// and a vote batch touches about as many films as it has votes.
+pub(crate) fn payloads(movies: impl IntoIterator<Item = MovieId>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for movie in movies {
+        let id = movie.0.to_string();
+        match out.last_mut() {
+            Some(last) if last.len() + 1 + id.len() <= PAYLOAD_MAX => {
+                last.push(',');
+                last.push_str(&id);
+            }
+            _ => out.push(id),
+        }
+    }
+    out
+}
+
+/// What a payload announces; parts that are not film ids are ignored.
+fn changes_in(payload: &str) -> Vec<Change> {
+    if payload == EVERYTHING {
+        return vec![Change::Reset];
+    }
+    payload
+        .split(',')
+        .filter_map(|part| part.parse::<i64>().ok())
+        .map(|id| Change::Movie(MovieId(id)))
+        .collect()
+}
 
 #[async_trait]
 impl Backend for PgStore {
@@ -83,29 +115,64 @@ impl Backend for PgStore {
         let (tx, rx) = mpsc::channel(1024);
         let pool = self.pool.clone();
         tokio::spawn(async move {
-            loop {
-                let change = match listener.try_recv().await {
-                    Ok(Some(n)) if n.payload() == EVERYTHING => Change::Reset,
-                    Ok(Some(n)) => match n.payload().parse::<i64>() {
-                        Ok(id) => Change::Movie(MovieId(id)),
-                        Err(_) => continue,
-                    },
+            'feed: loop {
+                let changes = match listener.try_recv().await {
+                    Ok(Some(n)) => changes_in(n.payload()),
                     // The connection dropped and will be re-established by the next call:
                     // whatever was announced meanwhile is lost, so everything counts as changed.
-                    Ok(None) => Change::Reset,
+                    Ok(None) => vec![Change::Reset],
                     // Shutting down: the pool closed under the listener.
                     Err(_) if pool.is_closed() => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "lost the PostgreSQL change feed; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
-                        Change::Reset
+                        vec![Change::Reset]
                     }
                 };
-                if tx.send(change).await.is_err() {
-                    break; // nobody listens any more
+                for change in changes {
+                    if tx.send(change).await.is_err() {
+                        break 'feed; // nobody listens any more
+                    }
                 }
             }
         });
         Ok(Some(rx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payloads_pack_ids_and_read_back_the_same() {
+        let movies: Vec<MovieId> = (1..=3000).map(|i| MovieId(i * 1_000_003)).collect();
+        let packed = payloads(movies.iter().copied());
+        assert!(
+            packed.len() > 1,
+            "3,000 ids of 7 to 10 digits need several payloads"
+        );
+        assert!(packed.iter().all(|p| p.len() <= PAYLOAD_MAX));
+        let back: Vec<MovieId> = packed
+            .iter()
+            .flat_map(|p| changes_in(p))
+            .map(|c| match c {
+                Change::Movie(m) => m,
+                Change::Reset => panic!("a film list read as everything"),
+            })
+            .collect();
+        assert_eq!(back, movies);
+        assert!(payloads([]).is_empty());
+    }
+
+    #[test]
+    fn the_everything_payload_and_junk_read_as_expected() {
+        assert!(matches!(changes_in(EVERYTHING)[..], [Change::Reset]));
+        assert!(changes_in("").is_empty());
+        let parts = changes_in("7,x,9");
+        assert!(matches!(
+            parts[..],
+            [Change::Movie(MovieId(7)), Change::Movie(MovieId(9))]
+        ));
     }
 }

@@ -629,13 +629,14 @@ impl ImportStore for PgStore {
                             .await
                             .map_err(db_err)?;
                         sqlx::query(
-                            "INSERT INTO review_tallies (review_id, movie_id, created_ms) \
-                             VALUES ($1, $2, $3) ON CONFLICT (review_id) DO UPDATE SET \
+                            "INSERT INTO review_tallies (review_id, movie_id, author_id, created_ms) \
+                             VALUES ($1, $2, $3, $4) ON CONFLICT (review_id) DO UPDATE SET \
                              helpful_yes = 0, helpful_no = 0, score = 0, \
                              created_ms = excluded.created_ms",
                         )
                         .bind(id)
                         .bind(r.movie.0)
+                        .bind(r.user.0)
                         .bind(r.at_ms)
                         .execute(&mut *tx)
                         .await
@@ -656,20 +657,23 @@ impl ImportStore for PgStore {
                     .push_bind(r.at_ms)
                     .push_bind(r.at_ms);
             });
-            q.push(" RETURNING id, movie_id, created_ms, body IS NOT NULL");
+            q.push(" RETURNING id, movie_id, user_id, created_ms, body IS NOT NULL");
             let rows = q.build().fetch_all(&mut *tx).await.map_err(db_err)?;
-            let tallies: Vec<(i64, i64, i64)> = rows
+            let tallies: Vec<(i64, i64, i64, i64)> = rows
                 .iter()
-                .filter(|r| r.try_get::<bool, _>(3).unwrap_or(false))
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .filter(|r| r.try_get::<bool, _>(4).unwrap_or(false))
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
                 .collect::<Result<_, sqlx::Error>>()
                 .map_err(db_err)?;
             if !tallies.is_empty() {
                 let mut t: QueryBuilder<Postgres> = QueryBuilder::new(
-                    "INSERT INTO review_tallies (review_id, movie_id, created_ms) ",
+                    "INSERT INTO review_tallies (review_id, movie_id, author_id, created_ms) ",
                 );
-                t.push_values(&tallies, |mut b, (id, movie, at)| {
-                    b.push_bind(*id).push_bind(*movie).push_bind(*at);
+                t.push_values(&tallies, |mut b, (id, movie, author, at)| {
+                    b.push_bind(*id)
+                        .push_bind(*movie)
+                        .push_bind(*author)
+                        .push_bind(*at);
                 });
                 t.build().execute(&mut *tx).await.map_err(db_err)?;
             }

@@ -210,8 +210,8 @@ impl MovieStore for PgStore {
         // The lock order of every writer of votes: the film, then its reviews' tally rows, in
         // review id order as vote batches take them, and only then the cascade through the
         // reviews and their votes. A batch in flight finishes first and the next finds no review,
-        // where deleting straight away would lock a review that a batch holding its tally row
-        // waits for (inserting a vote share-locks the review) and deadlock.
+        // where the cascade alone would lock the tally rows in no set order, and a batch holding
+        // one of them while it waits for another could deadlock with it.
         sqlx::query("SELECT id FROM movies WHERE id = $1 FOR UPDATE")
             .bind(id.0)
             .execute(&mut *tx)

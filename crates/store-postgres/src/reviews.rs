@@ -92,17 +92,20 @@ async fn reset_tally(
     conn: &mut PgConnection,
     review: i64,
     movie: MovieId,
+    author: UserId,
     has_text: bool,
     now_ms: i64,
 ) -> Result<(), sqlx::Error> {
     if has_text {
         sqlx::query(
-            "INSERT INTO review_tallies (review_id, movie_id, created_ms) VALUES ($1, $2, $3) \
+            "INSERT INTO review_tallies (review_id, movie_id, author_id, created_ms) \
+             VALUES ($1, $2, $3, $4) \
              ON CONFLICT (review_id) DO UPDATE SET helpful_yes = 0, helpful_no = 0, score = 0, \
              created_ms = excluded.created_ms",
         )
         .bind(review)
         .bind(movie.0)
+        .bind(author.0)
         .bind(now_ms)
         .execute(&mut *conn)
         .await?;
@@ -151,9 +154,7 @@ impl ReviewStore for PgStore {
         if exists.is_none() {
             return Err(StoreError::NotFound("film"));
         }
-        // FOR NO KEY UPDATE, the strength of the UPDATE below: a vote batch holding this
-        // review's tally lock share-locks the review's key when it inserts a vote (the foreign
-        // key check), and FOR UPDATE would make it wait for us while we wait for its tally lock.
+        // FOR NO KEY UPDATE: the strength of the UPDATE below, which changes no key.
         let old = sqlx::query(
             "SELECT id, stars, headline, body FROM reviews WHERE movie_id = $1 AND user_id = $2 \
              FOR NO KEY UPDATE",
@@ -184,7 +185,7 @@ impl ReviewStore for PgStore {
                     old_headline.as_deref() != headline || old_body.as_deref() != body;
                 // Changing only the stars or the anonymity keeps the tally as it is.
                 if text_changed {
-                    reset_tally(&mut tx, id, movie, body.is_some(), rating.now_ms)
+                    reset_tally(&mut tx, id, movie, user, body.is_some(), rating.now_ms)
                         .await
                         .map_err(db_err)?;
                     sqlx::query("DELETE FROM votes WHERE review_id = $1")
@@ -230,7 +231,7 @@ impl ReviewStore for PgStore {
                 .await
                 .map_err(db_err)?;
                 if body.is_some() {
-                    reset_tally(&mut tx, id, movie, true, rating.now_ms)
+                    reset_tally(&mut tx, id, movie, user, true, rating.now_ms)
                         .await
                         .map_err(db_err)?;
                 }

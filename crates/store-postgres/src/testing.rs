@@ -36,9 +36,57 @@ pub fn unique_name(prefix: &str) -> String {
     )
 }
 
+/// The most leftovers one call of `sweep_leftovers` removes, so that a large backlog drains over
+/// many tests instead of stalling one.
+const SWEEP_AT_MOST: usize = 16;
+
+/// The process id in a name made by `unique_name`.
+fn pid_in(name: &str) -> Option<u32> {
+    name.split('_').rev().nth(2)?.parse().ok()
+}
+
+/// Removes the schemas and databases that tests of processes no longer running left behind.
+/// Each test runs in a process of its own and ends without a chance to drop what it made (an
+/// async drop, or a panic), so without this the test server fills up with them. A process id
+/// reused since only delays a removal; removals that race another process's are ignored.
+async fn sweep_leftovers(admin: &sqlx::PgPool) {
+    let alive = |name: &str| {
+        pid_in(name).is_none_or(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists())
+    };
+    let schemas: Vec<String> =
+        sqlx::query_scalar("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%\\_%\\_%'")
+            .fetch_all(admin)
+            .await
+            .unwrap_or_default();
+    let databases: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'marquee\\_test\\_%'",
+    )
+    .fetch_all(admin)
+    .await
+    .unwrap_or_default();
+    let dead = schemas
+        .iter()
+        .filter(|n| !alive(n))
+        .map(|n| format!("DROP SCHEMA IF EXISTS \"{n}\" CASCADE"))
+        .chain(
+            databases
+                .iter()
+                .filter(|n| !alive(n))
+                .map(|n| format!("DROP DATABASE IF EXISTS \"{n}\" WITH (FORCE)")),
+        )
+        .take(SWEEP_AT_MOST);
+    for statement in dead {
+        let _ = sqlx::query(&statement).execute(admin).await;
+    }
+}
+
 /// A store on its own new schema of the test server.
 pub async fn fresh_store() -> Option<PgStore> {
     let url = test_url()?;
+    if let Ok(admin) = sqlx::PgPool::connect(&url).await {
+        sweep_leftovers(&admin).await;
+        admin.close().await;
+    }
     let settings = PgSettings {
         max_connections: 8,
         schema: Some(unique_name("t")),
@@ -58,6 +106,7 @@ pub async fn fresh_database() -> Option<String> {
     let admin = sqlx::PgPool::connect(&url)
         .await
         .expect("connecting to the test PostgreSQL server");
+    sweep_leftovers(&admin).await;
     sqlx::query(&format!("CREATE DATABASE {name}"))
         .execute(&admin)
         .await
@@ -68,4 +117,18 @@ pub async fn fresh_database() -> Option<String> {
         .map_or(url.as_str(), |(b, _)| b)
         .to_owned();
     Some(format!("{base}/{name}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_the_process_id() {
+        let me = std::process::id();
+        assert_eq!(pid_in(&unique_name("t")), Some(me));
+        assert_eq!(pid_in(&unique_name("marquee_test")), Some(me));
+        assert_eq!(pid_in("public"), None);
+        assert_eq!(pid_in("marquee_bench_1acccc37703c"), None);
+    }
 }

@@ -57,19 +57,18 @@ fn is_deadlock(e: &sqlx::Error) -> bool {
 /// of its own start, so the votes must be read after the locks are held (every vote writer takes
 /// the review's tally lock first).
 ///
-/// Only the tally rows are locked, never the reviews: a review without a tally row has no text
-/// and takes no votes, and the author never changes. Inserting a vote share-locks the review's
-/// key (the foreign key check); that waits only for a review being deleted, and whoever deletes
-/// one holds its tally lock first, so never while this batch holds it.
+/// Only the tally rows are read and locked, never the reviews: a review without a tally row has
+/// no text and takes no votes, and the tally row holds a copy of the author, who never changes.
+/// A vote's foreign key is its review's tally row, so the check that inserting a vote makes
+/// (a FOR KEY SHARE lock) lands on a row this batch already holds.
 async fn read_and_plan(
     conn: &mut PgConnection,
     changes: &[VoteChange],
 ) -> Result<VotePlan, sqlx::Error> {
     let ids: Vec<i64> = reviews_of(changes).into_iter().map(|r| r.0).collect();
     let rows = sqlx::query(
-        "SELECT t.review_id, r.user_id, t.movie_id, t.helpful_yes, t.helpful_no \
-         FROM review_tallies t JOIN reviews r ON r.id = t.review_id \
-         WHERE t.review_id = ANY($1) ORDER BY t.review_id FOR UPDATE OF t",
+        "SELECT review_id, author_id, movie_id, helpful_yes, helpful_no FROM review_tallies \
+         WHERE review_id = ANY($1) ORDER BY review_id FOR UPDATE",
     )
     .bind(&ids)
     .fetch_all(&mut *conn)
@@ -134,7 +133,7 @@ async fn write(conn: &mut PgConnection, plan: &VotePlan) -> Result<(), sqlx::Err
         // backend.
         score.push(t.score);
     }
-    let movies: Vec<String> = plan.movies.iter().map(|m| m.0.to_string()).collect();
+    let announcements = crate::changes::payloads(plan.movies.iter().copied());
     sqlx::query(
         "WITH upserted AS ( \
              INSERT INTO votes (review_id, user_id, helpful, created_ms) \
@@ -161,7 +160,7 @@ async fn write(conn: &mut PgConnection, plan: &VotePlan) -> Result<(), sqlx::Err
     .bind(&no)
     .bind(&score)
     .bind(CHANNEL)
-    .bind(&movies)
+    .bind(&announcements)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -283,6 +283,35 @@ async fn sqlite_to_postgres_and_back_survives_an_interruption_without_duplicates
         .await
         .unwrap();
     assert!(!newcomer.is_admin);
+    // Every copied review knows its author on PostgreSQL (a vote batch reads it from the tally
+    // row, which the copy does not carry and the target fills in): each author is refused a
+    // vote on their own words, and the newcomer's vote counts.
+    let reviews = target
+        .list_reviews(
+            work.id,
+            &marquee_domain::ReviewFilter {
+                sort: marquee_domain::ReviewSort::Helpful,
+                stars: None,
+                after: None,
+                limit: 50,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!reviews.is_empty());
+    for review in &reviews {
+        let own = target.put_vote(review.id, review.user_id, true).await;
+        assert!(
+            matches!(own, Err(marquee_store::StoreError::Forbidden(_))),
+            "review {}: {own:?}",
+            review.id
+        );
+    }
+    let tally = target
+        .put_vote(reviews[0].id, newcomer.id, true)
+        .await
+        .unwrap();
+    assert_eq!(tally.helpful_yes, reviews[0].helpful_yes + 1);
     let rating = marquee_store::RatingInput {
         stars: marquee_domain::Stars::new(3).unwrap(),
         headline: None,
