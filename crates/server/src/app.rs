@@ -60,11 +60,13 @@ pub async fn serve(cli: &Cli, args: ServeArgs) -> anyhow::Result<()> {
     // the readiness line can be missed. Only without a feed (SQLite: one process owns the file)
     // is polling needed to notice `marquee movie …` run beside the server; with a feed, those
     // commands announce their changes like any instance.
-    match store.subscribe().await? {
-        Some(feed) => tokio::spawn(follow_changes(state.clone(), feed)),
-        None => tokio::spawn(watch_catalog(state.clone())),
-    };
-    tokio::spawn(housekeeping(state.clone(), crate::auth::random_token()));
+    let background = [
+        match store.subscribe().await? {
+            Some(feed) => tokio::spawn(follow_changes(state.clone(), feed)),
+            None => tokio::spawn(watch_catalog(state.clone())),
+        },
+        tokio::spawn(housekeeping(state.clone(), crate::auth::random_token())),
+    ];
     // HLS packaging, one job at a time; `--no-worker` leaves it to other instances.
     let lease = std::time::Duration::from_secs(args.job_lease_secs);
     let worker = (!args.no_worker).then(|| crate::packaging::WorkerHandle::spawn(&state, lease));
@@ -75,6 +77,12 @@ pub async fn serve(cli: &Cli, args: ServeArgs) -> anyhow::Result<()> {
         .await?;
     if let Some(w) = worker {
         w.stop().await;
+    }
+    // Stopped before the pool closes: a poll or a purge that met the closed pool would log a
+    // warning about a database that is only shutting down.
+    for task in background {
+        task.abort();
+        let _ = task.await;
     }
     store.close().await;
     println!("Marquee stopped.");
