@@ -123,10 +123,18 @@ async fn housekeeping(state: AppState, instance: String) {
 async fn follow_changes(state: AppState, mut feed: tokio::sync::mpsc::Receiver<Change>) {
     while let Some(change) = feed.recv().await {
         match change {
-            Change::Movie(id) => state.cache.invalidate(id),
-            Change::Reset => state.cache.clear(),
+            Change::Movie(id) => {
+                state.cache.invalidate(id);
+                state.results.clear();
+            }
+            // As for a vote on this instance: listings show no votes, so they stay cached.
+            // Under a steady stream of votes, clearing them too left search uncached.
+            Change::Votes(id) => state.cache.invalidate(id),
+            Change::Reset => {
+                state.cache.clear();
+                state.results.clear();
+            }
         }
-        state.results.clear();
     }
 }
 

@@ -5,8 +5,9 @@
 //! from here without touching the database, which is what keeps search fast at many
 //! connections. Correctness comes from invalidation, not from the clock: every change this
 //! instance makes to what a card shows (a film added, edited or removed, a rating, a review),
-//! every change another instance announces, and every catalog change noticed from another
-//! process drops everything at once ([`Results::clear`]). A time limit
+//! every such change another instance announces (not its helpful votes: no card shows them),
+//! and every catalog change noticed from another process drops everything at once
+//! ([`Results::clear`]). A time limit
 //! ([`RESULT_TTL`]) bounds what no announcement reaches (a bulk import run beside a server
 //! without a change feed is noticed by polling, which can miss a change that leaves the
 //! catalog's fingerprint as it was).

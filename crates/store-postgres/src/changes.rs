@@ -12,13 +12,16 @@ use tokio::sync::mpsc;
 pub(crate) const CHANNEL: &str = "marquee_changes";
 /// The payload that means "everything": film ids are numbers, so it cannot be mistaken for one.
 const EVERYTHING: &str = "*";
+/// The start of a payload that announces votes only ([`Change::Votes`]).
+const VOTES: &str = "votes:";
 /// The longest payload written: PostgreSQL refuses one of 8,000 bytes or more.
 const PAYLOAD_MAX: usize = 7_000;
 
-/// The announcements of a write that touched `movies`: their ids, comma-separated, as few
-/// payloads as fit. One notification per film cost every listening instance a message per film,
-/// and a vote batch touches about as many films as it has votes.
-pub(crate) fn payloads(movies: impl IntoIterator<Item = MovieId>) -> Vec<String> {
+/// The announcements of a vote batch that touched the reviews of `movies`: `votes:` and their
+/// ids, comma-separated, in as few payloads as fit. One notification per film cost every
+/// listening instance a message per film, and a batch touches about as many films as it has
+/// votes.
+pub(crate) fn vote_payloads(movies: impl IntoIterator<Item = MovieId>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for movie in movies {
         let id = movie.0.to_string();
@@ -27,7 +30,7 @@ pub(crate) fn payloads(movies: impl IntoIterator<Item = MovieId>) -> Vec<String>
                 last.push(',');
                 last.push_str(&id);
             }
-            _ => out.push(id),
+            _ => out.push(format!("{VOTES}{id}")),
         }
     }
     out
@@ -38,10 +41,13 @@ fn changes_in(payload: &str) -> Vec<Change> {
     if payload == EVERYTHING {
         return vec![Change::Reset];
     }
-    payload
-        .split(',')
+    let (ids, change): (&str, fn(MovieId) -> Change) = match payload.strip_prefix(VOTES) {
+        Some(ids) => (ids, Change::Votes),
+        None => (payload, Change::Movie),
+    };
+    ids.split(',')
         .filter_map(|part| part.parse::<i64>().ok())
-        .map(|id| Change::Movie(MovieId(id)))
+        .map(|id| change(MovieId(id)))
         .collect()
 }
 
@@ -145,9 +151,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn payloads_pack_ids_and_read_back_the_same() {
+    fn vote_payloads_pack_ids_and_read_back_the_same() {
         let movies: Vec<MovieId> = (1..=3000).map(|i| MovieId(i * 1_000_003)).collect();
-        let packed = payloads(movies.iter().copied());
+        let packed = vote_payloads(movies.iter().copied());
         assert!(
             packed.len() > 1,
             "3,000 ids of 7 to 10 digits need several payloads"
@@ -157,22 +163,22 @@ mod tests {
             .iter()
             .flat_map(|p| changes_in(p))
             .map(|c| match c {
-                Change::Movie(m) => m,
-                Change::Reset => panic!("a film list read as everything"),
+                Change::Votes(m) => m,
+                other => panic!("a vote payload read as {other:?}"),
             })
             .collect();
         assert_eq!(back, movies);
-        assert!(payloads([]).is_empty());
+        assert!(vote_payloads([]).is_empty());
     }
 
     #[test]
-    fn the_everything_payload_and_junk_read_as_expected() {
-        assert!(matches!(changes_in(EVERYTHING)[..], [Change::Reset]));
+    fn film_everything_and_junk_payloads_read_as_expected() {
+        assert_eq!(changes_in("42"), [Change::Movie(MovieId(42))]);
+        assert_eq!(changes_in(EVERYTHING), [Change::Reset]);
         assert!(changes_in("").is_empty());
-        let parts = changes_in("7,x,9");
-        assert!(matches!(
-            parts[..],
-            [Change::Movie(MovieId(7)), Change::Movie(MovieId(9))]
-        ));
+        assert_eq!(
+            changes_in("votes:7,x,9"),
+            [Change::Votes(MovieId(7)), Change::Votes(MovieId(9))]
+        );
     }
 }

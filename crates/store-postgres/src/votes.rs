@@ -133,7 +133,7 @@ async fn write(conn: &mut PgConnection, plan: &VotePlan) -> Result<(), sqlx::Err
         // backend.
         score.push(t.score);
     }
-    let announcements = crate::changes::payloads(plan.movies.iter().copied());
+    let announcements = crate::changes::vote_payloads(plan.movies.iter().copied());
     sqlx::query(
         "WITH upserted AS ( \
              INSERT INTO votes (review_id, user_id, helpful, created_ms) \

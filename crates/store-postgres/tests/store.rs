@@ -72,6 +72,49 @@ async fn announcements_reach_every_subscriber() {
     assert!(arrives(&mut feed, |c| matches!(c, Change::Movie(m) if *m == id)).await);
 }
 
+#[tokio::test]
+async fn a_vote_batch_is_announced_as_votes_on_its_film() {
+    use marquee_domain::{DisplayName, Stars, Username};
+    use marquee_store::{NewUser, RatingInput, ReviewStore, UserStore};
+    let Some(a) = fresh_store().await else { return };
+    let Some(b) = fresh_store().await else { return };
+    let mut feed = b
+        .subscribe()
+        .await
+        .unwrap()
+        .expect("PostgreSQL has a change feed");
+    let film = a.create_movie(&sample()).await.unwrap().id;
+    let mut users = Vec::new();
+    for name in ["author", "voter"] {
+        let user = a
+            .create_user(&NewUser {
+                username: Username::parse(name).unwrap(),
+                display_name: DisplayName::parse(name).unwrap(),
+                password_hash: "x".into(),
+                now_ms: 0,
+            })
+            .await
+            .unwrap();
+        users.push(user.id);
+    }
+    let review = a
+        .put_rating(
+            film,
+            users[0],
+            &RatingInput {
+                stars: Stars::new(4).unwrap(),
+                headline: None,
+                body: marquee_domain::ReviewText::parse_optional(Some("Worth the trip.")).unwrap(),
+                anonymous: false,
+                now_ms: 1,
+            },
+        )
+        .await
+        .unwrap();
+    a.put_vote(review.id, users[1], true).await.unwrap();
+    assert!(arrives(&mut feed, |c| matches!(c, Change::Votes(m) if *m == film)).await);
+}
+
 /// Whether a change `wanted` accepts comes through the feed within 5 s (other tests announce
 /// on the same channel, so others may come first).
 async fn arrives(

@@ -202,8 +202,11 @@ pub trait UserStore: Send + Sync {
 /// A change that every instance must hear about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Change {
-    /// Something a film's pages show changed: a rating, review, vote or the film itself.
+    /// Something a film's pages show changed: a rating, review or the film itself.
     Movie(MovieId),
+    /// Only helpful votes on the film's reviews changed: its pages, but no search result or
+    /// catalog page (those show no votes), so caches of listings may stay.
+    Votes(MovieId),
     /// Announcements may have been missed (the feed reconnected): assume everything changed.
     Reset,
 }
