@@ -60,13 +60,9 @@ async fn a_schema_from_a_newer_marquee_is_refused() {
 
 #[tokio::test]
 async fn announcements_reach_every_subscriber() {
-    let Some(a) = fresh_store().await else { return };
-    let Some(b) = fresh_store().await else { return };
-    let mut feed = b
-        .subscribe()
-        .await
-        .unwrap()
-        .expect("PostgreSQL has a change feed");
+    let Some((a, _b, mut feed)) = a_store_and_another_feed().await else {
+        return;
+    };
     let id = a.create_movie(&sample()).await.unwrap().id;
     a.announce(id).await.unwrap();
     assert!(arrives(&mut feed, |c| matches!(c, Change::Movie(m) if *m == id)).await);
@@ -76,13 +72,9 @@ async fn announcements_reach_every_subscriber() {
 async fn a_vote_batch_is_announced_as_votes_on_its_film() {
     use marquee_domain::{DisplayName, Stars, Username};
     use marquee_store::{NewUser, RatingInput, ReviewStore, UserStore};
-    let Some(a) = fresh_store().await else { return };
-    let Some(b) = fresh_store().await else { return };
-    let mut feed = b
-        .subscribe()
-        .await
-        .unwrap()
-        .expect("PostgreSQL has a change feed");
+    let Some((a, _b, mut feed)) = a_store_and_another_feed().await else {
+        return;
+    };
     let film = a.create_movie(&sample()).await.unwrap().id;
     let mut users = Vec::new();
     for name in ["author", "voter"] {
@@ -115,6 +107,20 @@ async fn a_vote_batch_is_announced_as_votes_on_its_film() {
     assert!(arrives(&mut feed, |c| matches!(c, Change::Votes(m) if *m == film)).await);
 }
 
+/// A store to write through, and another store on the same database with its change feed (as
+/// two instances have).
+async fn a_store_and_another_feed()
+-> Option<(PgStore, PgStore, tokio::sync::mpsc::Receiver<Change>)> {
+    let a = fresh_store().await?;
+    let b = fresh_store().await?;
+    let feed = b
+        .subscribe()
+        .await
+        .unwrap()
+        .expect("PostgreSQL has a change feed");
+    Some((a, b, feed))
+}
+
 /// Whether a change `wanted` accepts comes through the feed within 5 s (other tests announce
 /// on the same channel, so others may come first).
 async fn arrives(
@@ -135,13 +141,9 @@ async fn arrives(
 
 #[tokio::test]
 async fn an_announcement_of_everything_resets_every_subscriber() {
-    let Some(a) = fresh_store().await else { return };
-    let Some(b) = fresh_store().await else { return };
-    let mut feed = b
-        .subscribe()
-        .await
-        .unwrap()
-        .expect("PostgreSQL has a change feed");
+    let Some((a, _b, mut feed)) = a_store_and_another_feed().await else {
+        return;
+    };
     a.announce_all().await.unwrap();
     assert!(arrives(&mut feed, |c| matches!(c, Change::Reset)).await);
 }
