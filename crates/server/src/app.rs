@@ -122,19 +122,7 @@ async fn housekeeping(state: AppState, instance: String) {
 /// Applies changes announced by other instances (and our own, harmlessly) to the page cache.
 async fn follow_changes(state: AppState, mut feed: tokio::sync::mpsc::Receiver<Change>) {
     while let Some(change) = feed.recv().await {
-        match change {
-            Change::Movie(id) => {
-                state.cache.invalidate(id);
-                state.results.clear();
-            }
-            // As for a vote on this instance: listings show no votes, so they stay cached.
-            // Under a steady stream of votes, clearing them too left search uncached.
-            Change::Votes(id) => state.cache.invalidate(id),
-            Change::Reset => {
-                state.cache.clear();
-                state.results.clear();
-            }
-        }
+        state.forget(change);
     }
 }
 
@@ -147,8 +135,7 @@ async fn watch_catalog(state: AppState) {
         tick.tick().await;
         match state.store.catalog_fingerprint().await {
             Ok(now) if Some(now) != last => {
-                state.cache.clear();
-                state.results.clear();
+                state.forget(Change::Reset);
                 last = Some(now);
             }
             Ok(_) => {}

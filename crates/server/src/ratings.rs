@@ -5,7 +5,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use marquee_domain::time_fmt::now_ms;
 use marquee_domain::{Headline, MovieId, ReviewId, ReviewText, Stars, ValidationError};
-use marquee_store::{RatingInput, Review, User, VoteChange, VoteTally};
+use marquee_store::{Change, RatingInput, Review, User, VoteChange, VoteTally};
 
 /// Parses a submitted rating, reporting every bad field.
 pub fn parse_rating(
@@ -62,6 +62,6 @@ pub async fn vote(
         })
         .await?;
     // The store announced the change to the other instances with the vote itself.
-    state.cache.invalidate(tally.movie_id);
+    state.forget(Change::Votes(tally.movie_id));
     Ok(tally)
 }

@@ -6,7 +6,7 @@ use crate::cache::PageCache;
 use crate::votes::VoteQueue;
 use marquee_media::Tools;
 use marquee_media_store::MediaStorage;
-use marquee_store::Store;
+use marquee_store::{Change, Store};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -74,11 +74,28 @@ impl Settings {
 }
 
 impl AppState {
+    /// Drops what this instance keeps that `change` makes stale, whether the change was made
+    /// here or announced by another instance: the rule for both, in one place.
+    pub fn forget(&self, change: Change) {
+        match change {
+            Change::Movie(movie) => {
+                self.cache.invalidate(movie);
+                self.results.clear();
+            }
+            // No search result or catalog page shows votes: those stay kept. Clearing them for
+            // every vote batch left search uncached under a steady stream of votes.
+            Change::Votes(movie) => self.cache.invalidate(movie),
+            Change::Reset => {
+                self.cache.clear();
+                self.results.clear();
+            }
+        }
+    }
+
     /// Records that what a film's pages show changed: drops this instance's cached page and
     /// tells the other instances (through the store's change feed) to drop theirs.
     pub async fn changed(&self, movie: marquee_domain::MovieId) {
-        self.cache.invalidate(movie);
-        self.results.clear();
+        self.forget(Change::Movie(movie));
         if let Err(e) = self.store.announce(movie).await {
             // The write itself succeeded; other instances catch up at their next reset.
             tracing::warn!(movie.id = %movie, error = %e, "could not announce a change");
@@ -88,8 +105,7 @@ impl AppState {
     /// Records that any film's pages may have changed (a write whose films can not be listed):
     /// drops everything this instance cached and tells the other instances to do the same.
     pub async fn changed_everything(&self) {
-        self.cache.clear();
-        self.results.clear();
+        self.forget(Change::Reset);
         if let Err(e) = self.store.announce_all().await {
             tracing::warn!(error = %e, "could not announce a change to every film");
         }

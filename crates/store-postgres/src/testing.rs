@@ -83,19 +83,17 @@ async fn sweep_leftovers(admin: &sqlx::PgPool) {
 /// A store on its own new schema of the test server.
 pub async fn fresh_store() -> Option<PgStore> {
     let url = test_url()?;
-    if let Ok(admin) = sqlx::PgPool::connect(&url).await {
-        sweep_leftovers(&admin).await;
-        admin.close().await;
-    }
     let settings = PgSettings {
         max_connections: 8,
         schema: Some(unique_name("t")),
     };
-    Some(
-        PgStore::connect(&url, &settings)
-            .await
-            .expect("connecting to the test PostgreSQL server"),
-    )
+    let store = PgStore::connect(&url, &settings)
+        .await
+        .expect("connecting to the test PostgreSQL server");
+    // The store's own pool: the catalog it reads and the names it drops do not depend on the
+    // schema it works in.
+    sweep_leftovers(&store.pool).await;
+    Some(store)
 }
 
 /// A new, empty database on the test server (for tests that start `marquee` processes, which
